@@ -1,0 +1,31 @@
+"""Names that moved between Airflow 3 releases, imported from wherever this Airflow keeps them."""
+
+from __future__ import annotations
+
+try:  # Airflow 3.1+: the task SDK owns the task exceptions
+    from airflow.sdk.exceptions import (
+        AirflowException,
+        AirflowFailException,
+        AirflowSensorTimeout,
+        AirflowSkipException,
+    )
+except ImportError:  # Airflow 3.0
+    from airflow.exceptions import (  # type: ignore[no-redef]
+        AirflowException,
+        AirflowFailException,
+        AirflowSensorTimeout,
+        AirflowSkipException,
+    )
+
+try:
+    from airflow.sdk.module_loading import import_string
+except ImportError:  # pragma: no cover - older task SDK
+    from airflow.utils.module_loading import import_string  # type: ignore[no-redef]
+
+__all__ = [
+    "AirflowException",
+    "AirflowFailException",
+    "AirflowSensorTimeout",
+    "AirflowSkipException",
+    "import_string",
+]
