@@ -1,0 +1,84 @@
+"""The trigger event format, written and read in this one place.
+
+An event is a small JSON dict:
+
+- ``{"status": "success", "docstatus": record, "payload": ...}``; when the payload
+  is larger than ``EVENT_PAYLOAD_LIMIT`` it is left out (``"payload_omitted": true``)
+  and the worker fetches it again in ``execute_complete``;
+- ``{"status": "failed", "docstatus": record}``: the vendor reported a terminal failure;
+- ``{"status": "timeout", "message": ..., "docstatus": record or None}``: the deadline passed;
+- ``{"status": "error", "kind": "auth" | "permanent" | "invalid" | "exhausted", "message": ...}``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from airflow_docstatus.engine.status import DocStatus
+
+EVENT_PAYLOAD_LIMIT = 64 * 1024
+EVENT_STATUSES = frozenset({"success", "failed", "timeout", "error"})
+ERROR_KINDS = frozenset({"auth", "permanent", "invalid", "exhausted"})
+
+
+def success_event(status: DocStatus) -> dict[str, Any]:
+    event: dict[str, Any] = {"status": "success", "docstatus": status.to_record()}
+    if len(json.dumps(status.payload, default=str)) <= EVENT_PAYLOAD_LIMIT:
+        event["payload"] = status.payload
+    else:
+        event["payload_omitted"] = True
+    return event
+
+
+def failed_event(status: DocStatus) -> dict[str, Any]:
+    return {"status": "failed", "docstatus": status.to_record()}
+
+
+def timeout_event(message: str, last: DocStatus | None) -> dict[str, Any]:
+    return {"status": "timeout", "message": message, "docstatus": last.to_record() if last else None}
+
+
+def error_event(kind: str, message: str) -> dict[str, Any]:
+    return {"status": "error", "kind": kind, "message": message}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A checked trigger event, as the sensor reads it back."""
+
+    status: str
+    docstatus: DocStatus | None
+    payload: Any
+    payload_omitted: bool
+    kind: str | None
+    message: str | None
+
+    @classmethod
+    def parse(cls, event: Any) -> Outcome:
+        """Validate an event; raise ``ValueError`` naming what is wrong with it."""
+        if not isinstance(event, Mapping):
+            raise ValueError(f"trigger event must be a dict, got {type(event).__name__}")
+        status = event.get("status")
+        if status not in EVENT_STATUSES:
+            raise ValueError(f"trigger event has an unknown status {status!r}")
+        record = event.get("docstatus")
+        if status in {"success", "failed"} and not isinstance(record, Mapping):
+            raise ValueError(f"a {status!r} trigger event must carry a docstatus record")
+        kind = event.get("kind")
+        if status == "error" and kind not in ERROR_KINDS:
+            raise ValueError(f"an 'error' trigger event has an unknown kind {kind!r}")
+        try:
+            docstatus = DocStatus.from_record(record, payload=event.get("payload")) if record else None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"trigger event carries a malformed docstatus record: {exc}") from None
+        return cls(
+            status=status,
+            docstatus=docstatus,
+            payload=event.get("payload"),
+            payload_omitted=bool(event.get("payload_omitted")),
+            kind=kind,
+            message=event.get("message"),
+        )

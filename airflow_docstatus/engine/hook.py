@@ -1,0 +1,150 @@
+"""The base Airflow Hook of every vendor: connection loading plus one status call, sync or async."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow.sdk import BaseHook
+
+from airflow_docstatus.engine.settings import ConnectionSettings
+
+if TYPE_CHECKING:
+    from airflow_docstatus.engine.http import HttpRequest, HttpResponse
+    from airflow_docstatus.engine.protocol import VendorProtocol
+    from airflow_docstatus.engine.status import DocStatus
+    from airflow_docstatus.engine.transport_async import AsyncTransport
+    from airflow_docstatus.engine.transport_sync import SyncTransport
+
+
+async def aget_connection(conn_id: str) -> Any:
+    """Fetch a connection without blocking the event loop (Airflow 3.0 lacks ``aget_connection``)."""
+    native = getattr(BaseHook, "aget_connection", None)
+    if native is not None:
+        return await native(conn_id)
+    from asgiref.sync import sync_to_async
+
+    return await sync_to_async(BaseHook.get_connection)(conn_id)
+
+
+def _field_behaviour(hook_class: type[DocStatusHook]) -> dict[str, Any]:
+    """``get_ui_field_behaviour`` of a vendor hook, from ``connection_forms``."""
+    from airflow_docstatus.connection_forms import CONNECTION_FORMS
+
+    behaviour = CONNECTION_FORMS[hook_class.conn_type]["ui-field-behaviour"]
+    return {
+        "hidden_fields": list(behaviour.get("hidden-fields", [])),
+        "relabeling": dict(behaviour.get("relabeling", {})),
+        "placeholders": dict(behaviour.get("placeholders", {})),
+    }
+
+
+def _form_widgets(hook_class: type[DocStatusHook]) -> dict[str, Any]:
+    """``get_connection_form_widgets`` of a vendor hook, from ``connection_forms`` (needs wtforms)."""
+    from wtforms import StringField
+
+    from airflow_docstatus.connection_forms import CONNECTION_FORMS
+
+    fields = CONNECTION_FORMS[hook_class.conn_type]["conn-fields"]
+    return {
+        name: StringField(field["label"], description=field.get("description", ""))
+        for name, field in fields.items()
+    }
+
+
+class DocStatusHook(BaseHook):
+    """Talks to one vendor through its protocol: ``check_status`` (sync) and ``acheck_status`` (async).
+
+    Subclasses set the usual Airflow hook attributes and ``protocol_class``;
+    they add the calls that start a job. The HTTP clients are imported only
+    when a call is made, so importing a hook stays cheap.
+    """
+
+    conn_name_attr: ClassVar[str]
+    default_conn_name: ClassVar[str]
+    conn_type: ClassVar[str]
+    hook_name: ClassVar[str]
+    protocol_class: ClassVar[type[VendorProtocol]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Airflow before 3.2 reads the form from hook methods, and only from a
+        # hook's own __dict__: give each vendor hook its own, derived from
+        # ``connection_forms`` so the two can never drift apart.
+        super().__init_subclass__(**kwargs)
+        if "conn_type" in cls.__dict__:
+            cls.get_connection_form_widgets = classmethod(_form_widgets)  # type: ignore[method-assign]
+            cls.get_ui_field_behaviour = classmethod(_field_behaviour)  # type: ignore[method-assign]
+
+    def __init__(self, conn_id: str | None = None, **protocol_options: Any) -> None:
+        super().__init__()
+        self.conn_id = conn_id or self.default_conn_name
+        self.protocol_options = protocol_options
+        self._settings: ConnectionSettings | None = None
+        self._protocol: VendorProtocol | None = None
+        self._sync: SyncTransport | None = None
+        self._async: AsyncTransport | None = None
+
+    # connection --------------------------------------------------------------
+    def _load(self, connection: Any) -> VendorProtocol:
+        self._settings = ConnectionSettings.from_connection(
+            connection, default_host=self.protocol_class.default_host, expected_type=self.conn_type
+        )
+        self._protocol = self.protocol_class(self._settings, **self.protocol_options)
+        return self._protocol
+
+    @property
+    def protocol(self) -> VendorProtocol:
+        """The vendor protocol bound to this hook's connection (loaded on first use)."""
+        return self._protocol or self._load(self.get_connection(self.conn_id))
+
+    async def aprotocol(self) -> VendorProtocol:
+        """Like ``protocol``, loading the connection without blocking the event loop."""
+        return self._protocol or self._load(await aget_connection(self.conn_id))
+
+    def get_conn(self) -> ConnectionSettings:
+        """The checked connection settings."""
+        self.protocol  # noqa: B018 - loads the settings
+        assert self._settings is not None
+        return self._settings
+
+    # sync --------------------------------------------------------------------
+    def send(self, request: HttpRequest) -> HttpResponse:
+        """Send one request with requests; connection trouble raises ``TransientError``."""
+        if self._sync is None:
+            from airflow_docstatus.engine.transport_sync import SyncTransport
+
+            self._sync = SyncTransport(self.get_conn())
+        return self._sync.send(request)
+
+    def check_status(self, **ids: Any) -> DocStatus:
+        """Ask the vendor once for the status of a document."""
+        ref = self.protocol_class.validate_ref(**ids)
+        protocol = self.protocol
+        return protocol.interpret(ref, self.send(protocol.status_request(ref)))
+
+    def close(self) -> None:
+        if self._sync is not None:
+            self._sync.close()
+            self._sync = None
+
+    # async -------------------------------------------------------------------
+    async def asend(self, request: HttpRequest) -> HttpResponse:
+        """Send one request with the shared aiohttp session of this connection."""
+        if self._async is None:
+            from airflow_docstatus.engine.transport_async import AsyncTransport
+
+            await self.aprotocol()
+            assert self._settings is not None
+            self._async = AsyncTransport(self._settings)
+        return await self._async.send(request)
+
+    async def acheck_status(self, **ids: Any) -> DocStatus:
+        """Ask the vendor once for the status of a document, without blocking the event loop."""
+        ref = self.protocol_class.validate_ref(**ids)
+        protocol = await self.aprotocol()
+        return protocol.interpret(ref, await self.asend(protocol.status_request(ref)))
+
+    async def aclose(self) -> None:
+        """Let go of the shared aiohttp session; the last user closes it."""
+        if self._async is not None:
+            transport, self._async = self._async, None
+            await transport.close()

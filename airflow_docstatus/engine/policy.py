@@ -1,0 +1,80 @@
+"""When to poll again, and how many transient errors in a row to tolerate.
+
+One policy serves poke, reschedule and deferrable mode, so a sensor waits the
+same way wherever it runs.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from airflow_docstatus.engine.errors import TransientError, TransientErrorsExhausted
+
+DEFAULT_MAX_CONSECUTIVE_ERRORS = 10
+DEFAULT_ERROR_BACKOFF_CAP = 300.0
+
+
+@dataclass(frozen=True)
+class PollPolicy:
+    """The waits between polls.
+
+    - ``interval``: the normal wait;
+    - ``floor``: the vendor's minimum gap between two polls, never undercut;
+    - after transient errors the wait grows exponentially (with jitter) up to ``error_backoff_cap``;
+    - a vendor's ``Retry-After`` is honoured, but never past the deadline.
+    """
+
+    interval: float
+    floor: float = 0.0
+    error_backoff_cap: float = DEFAULT_ERROR_BACKOFF_CAP
+
+    def next_delay(
+        self,
+        *,
+        errors_in_row: int = 0,
+        retry_after: float | None = None,
+        remaining: float | None = None,
+        base: float | None = None,
+        rng: random.Random | None = None,
+    ) -> float:
+        """Seconds to wait before the next poll.
+
+        ``base`` replaces ``interval`` when the caller computed its own (the
+        sensor's exponential_backoff); ``remaining`` is the time left before
+        the deadline, or None for no deadline.
+        """
+        delay = self.interval if base is None else base
+        if errors_in_row > 0:
+            backoff = min(self.error_backoff_cap, max(self.interval, 1.0) * 2 ** (errors_in_row - 1))
+            jitter = (rng or random).uniform(0.5, 1.0)
+            delay = max(delay, backoff * jitter)
+        if retry_after is not None:
+            delay = max(delay, retry_after)
+        if remaining is not None:
+            delay = min(delay, max(remaining, 0.0))
+        return max(delay, self.floor)
+
+
+class ErrorBudget:
+    """Counts transient errors in a row; a success resets the count."""
+
+    def __init__(self, limit: int = DEFAULT_MAX_CONSECUTIVE_ERRORS, in_row: int = 0) -> None:
+        if limit < 1:
+            raise ValueError(f"max_consecutive_errors must be at least 1, got {limit}")
+        self.limit = limit
+        self.in_row = in_row
+        self.last: TransientError | None = None
+
+    def succeeded(self) -> None:
+        self.in_row = 0
+        self.last = None
+
+    def failed(self, error: TransientError) -> None:
+        """Count one more transient error; raise ``TransientErrorsExhausted`` when the budget is spent."""
+        self.in_row += 1
+        self.last = error
+        if self.in_row >= self.limit:
+            raise TransientErrorsExhausted(
+                f"gave up after {self.in_row} transient errors in a row; the last: {error}"
+            ) from error

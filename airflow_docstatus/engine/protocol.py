@@ -1,0 +1,128 @@
+"""The base class of a vendor protocol: ids plus settings in, HTTP request out; HTTP response in, status out.
+
+A protocol does no I/O, so the same code runs in the sync hook (requests),
+in the async trigger (aiohttp) and in unit tests with no network at all.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from typing import Any, ClassVar
+from urllib.parse import urljoin
+
+from airflow_docstatus.engine.errors import (
+    AuthenticationError,
+    InvalidInputError,
+    PermanentError,
+    TransientError,
+    redact,
+)
+from airflow_docstatus.engine.http import HttpRequest, HttpResponse
+from airflow_docstatus.engine.settings import ConnectionSettings
+from airflow_docstatus.engine.status import DocStatus, State, StatusTable
+
+# Statuses that say "try again later" whatever the vendor.
+TRANSIENT_HTTP_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+AUTH_HTTP_STATUSES = frozenset({401, 403})
+
+Ref = Mapping[str, Any]
+
+
+class VendorProtocol(abc.ABC):
+    """How one vendor's status call looks on the wire.
+
+    Subclasses declare their facts as class attributes (name, default host,
+    ids, status table, what each HTTP status means) and implement
+    ``validate_ref``, ``status_request`` and ``parse_status``.
+    """
+
+    vendor: ClassVar[str]
+    display_name: ClassVar[str]
+    default_host: ClassVar[str]
+    id_fields: ClassVar[tuple[str, ...]]
+    option_fields: ClassVar[tuple[str, ...]] = ()
+    statuses: ClassVar[StatusTable]
+    min_poll_interval: ClassVar[float] = 0.0
+    http_reasons: ClassVar[Mapping[int, str]] = {}
+
+    def __init__(self, settings: ConnectionSettings) -> None:
+        self.settings = settings
+
+    # ids -----------------------------------------------------------------
+    @classmethod
+    @abc.abstractmethod
+    def validate_ref(cls, **ids: Any) -> dict[str, Any]:
+        """Check and normalize the vendor ids; raise ``InvalidInputError`` before any call."""
+
+    @classmethod
+    def require(cls, ids: Mapping[str, Any], name: str) -> Any:
+        """An id that must be present and not empty."""
+        value = ids.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise InvalidInputError(f"{cls.display_name}: `{name}` is required")
+        return value.strip() if isinstance(value, str) else value
+
+    # wire ----------------------------------------------------------------
+    @abc.abstractmethod
+    def status_request(self, ref: Ref) -> HttpRequest:
+        """The request that asks for the status of ``ref``."""
+
+    @abc.abstractmethod
+    def parse_status(self, ref: Ref, response: HttpResponse) -> DocStatus:
+        """The normalized status in a successful (2xx) answer."""
+
+    def interpret(self, ref: Ref, response: HttpResponse) -> DocStatus:
+        """Turn any answer into a status, or raise the typed error it stands for."""
+        self.raise_for_http_error(ref, response)
+        return self.parse_status(ref, response)
+
+    def url(self, path: str) -> str:
+        return urljoin(self.settings.base_url, path)
+
+    # helpers for subclasses ------------------------------------------------
+    def status(self, ref: Ref, vendor_status: Any, **fields: Any) -> DocStatus:
+        """A ``DocStatus`` for this vendor, its state looked up in the status table."""
+        return DocStatus(
+            vendor=self.vendor,
+            ref=dict(ref),
+            state=self.state_of(str(vendor_status)),
+            vendor_status=str(vendor_status),
+            **fields,
+        )
+
+    def state_of(self, vendor_status: str) -> State:
+        return self.statuses.state_of(vendor_status)
+
+    def json_body(self, ref: Ref, response: HttpResponse) -> Any:
+        """The body as JSON; a garbled body is a transient error."""
+        try:
+            return response.json()
+        except ValueError:
+            raise TransientError(
+                f"{self.where(ref)} sent a body that is not valid JSON: {self.excerpt(response)!r}",
+                http_status=response.status,
+            ) from None
+
+    def where(self, ref: Ref) -> str:
+        """``<vendor> (connection 'id', ids...)``: the prefix of every error message."""
+        ids = ", ".join(f"{k}={v}" for k, v in ref.items())
+        return f"{self.display_name} (connection {self.settings.conn_id!r}, {ids})"
+
+    def excerpt(self, response: HttpResponse) -> str:
+        return redact(response.excerpt(), self.settings.secrets)
+
+    def raise_for_http_error(self, ref: Ref, response: HttpResponse) -> None:
+        """Raise the typed error a non-2xx answer stands for."""
+        code = response.status
+        if 200 <= code < 300:
+            return
+        reason = self.http_reasons.get(code, "")
+        said = self.excerpt(response)
+        detail = f"HTTP {code}" + (f" ({reason})" if reason else "") + (f": {said}" if said else "")
+        message = f"{self.where(ref)} answered {detail}"
+        if code in AUTH_HTTP_STATUSES:
+            raise AuthenticationError(message, http_status=code)
+        if code in TRANSIENT_HTTP_STATUSES or code >= 500:
+            raise TransientError(message, retry_after=response.retry_after, http_status=code)
+        raise PermanentError(message, http_status=code)

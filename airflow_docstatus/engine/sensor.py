@@ -1,0 +1,271 @@
+"""The one sensor class behind every vendor: poke, reschedule and deferrable mode."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow.configuration import conf
+from airflow.sdk import BaseSensorOperator, PokeReturnValue
+
+from airflow_docstatus._compat import (
+    AirflowException,
+    AirflowFailException,
+    AirflowSensorTimeout,
+    AirflowSkipException,
+)
+from airflow_docstatus.engine.errors import (
+    InvalidInputError,
+    PermanentError,
+    TransientError,
+    TransientErrorsExhausted,
+)
+from airflow_docstatus.engine.events import Outcome
+from airflow_docstatus.engine.policy import DEFAULT_MAX_CONSECUTIVE_ERRORS, ErrorBudget, PollPolicy
+from airflow_docstatus.engine.status import DocStatus, State
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_docstatus.engine.hook import DocStatusHook
+
+XCOM_DOCSTATUS_KEY = "docstatus"
+# How long the scheduler waits past the trigger's own deadline before it times
+# the task out itself: a safety net for a triggerer that died mid-wait.
+DEFER_TIMEOUT_GRACE = timedelta(minutes=5)
+
+
+def is_literal(value: Any) -> bool:
+    """A value known at DAG parse time: not a Jinja template, not an XComArg."""
+    if isinstance(value, str):
+        return "{{" not in value
+    return value is None or isinstance(value, (int, float))
+
+
+def summarize_payload(payload: Any) -> str:
+    """A short description of a payload for the task log, never the payload itself."""
+    size = len(json.dumps(payload, default=str))
+    if isinstance(payload, (list, tuple)):
+        shape = f"a list of {len(payload)} item(s)"
+    elif isinstance(payload, Mapping):
+        keys = ", ".join(list(map(str, payload))[:6])
+        shape = f"an object with keys [{keys}{', …' if len(payload) > 6 else ''}]"
+    elif isinstance(payload, str):
+        shape = f"a string of {len(payload)} character(s)"
+    else:
+        shape = type(payload).__name__
+    return f"{shape}, {size} bytes as JSON"
+
+
+class DocStatusSensor(BaseSensorOperator):
+    """Waits for a vendor document to reach a terminal status.
+
+    Vendor sensors subclass it and only name their ids, their connection
+    argument and their template fields. It works in ``poke`` and
+    ``reschedule`` mode and, with ``deferrable=True``, pokes once on the
+    worker and then hands the wait to a trigger in the triggerer with an
+    absolute wall-clock deadline.
+
+    On success the vendor's payload becomes XCom ``return_value`` and the
+    normalized record is pushed as XCom ``docstatus``. A vendor failure,
+    an authentication failure or a refused request fails the task without
+    retries; ``max_consecutive_errors`` transient errors in a row fail it
+    (and Airflow's own retries then apply).
+
+    :param deferrable: hand the wait to the triggerer (default: ``[operators] default_deferrable``).
+    :param max_consecutive_errors: transient failures tolerated in a row before the task fails.
+    """
+
+    hook_class: ClassVar[type[DocStatusHook]]
+    trigger_class_path: ClassVar[str]
+    ui_color = "#e8f4ea"
+
+    def __init__(
+        self,
+        *,
+        ids: Mapping[str, Any],
+        conn_id: str,
+        options: Mapping[str, Any] | None = None,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        max_consecutive_errors: int = DEFAULT_MAX_CONSECUTIVE_ERRORS,
+        poke_interval: timedelta | float = 10,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(poke_interval=poke_interval, **kwargs)
+        if max_consecutive_errors < 1:
+            raise ValueError(f"max_consecutive_errors must be at least 1, got {max_consecutive_errors}")
+        self.deferrable = deferrable
+        self.max_consecutive_errors = max_consecutive_errors
+        self._id_names = tuple(ids)
+        self._option_names = tuple(options or {})
+        for name, value in {**ids, **(options or {})}.items():
+            setattr(self, name, value)
+        setattr(self, self.hook_class.conn_name_attr, conn_id)
+        if all(is_literal(value) for value in ids.values()):
+            self._validated_ref()  # a bad literal id fails the DAG at parse time
+        self._errors = ErrorBudget(max_consecutive_errors)
+        self._retry_after: float | None = None
+        self._pending_line: str | None = None
+
+    # what this sensor waits on -------------------------------------------------
+    @property
+    def conn_id(self) -> str:
+        return getattr(self, self.hook_class.conn_name_attr)
+
+    def _validated_ref(self) -> dict[str, Any]:
+        ids = {name: getattr(self, name) for name in self._id_names}
+        try:
+            return self.hook_class.protocol_class.validate_ref(**ids)
+        except InvalidInputError as exc:
+            raise ValueError(f"{self.task_id}: {exc}") from None
+
+    @property
+    def _options(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self._option_names}
+
+    @cached_property
+    def hook(self) -> DocStatusHook:
+        return self.hook_class(self.conn_id, **self._options)
+
+    @cached_property
+    def _policy(self) -> PollPolicy:
+        return PollPolicy(interval=self.poke_interval, floor=self.hook_class.protocol_class.min_poll_interval)
+
+    # poke and reschedule -----------------------------------------------------------
+    def poke(self, context: Context) -> bool | PokeReturnValue:
+        ref = self._validated_ref()
+        self._retry_after = None
+        try:
+            status = self.hook.check_status(**ref)
+        except TransientError as exc:
+            self._retry_after = exc.retry_after
+            try:
+                self._errors.failed(exc)
+            except TransientErrorsExhausted as exhausted:
+                raise AirflowException(str(exhausted)) from None
+            self.log.warning(
+                "Transient error %d of %d in a row, will retry: %s",
+                self._errors.in_row,
+                self._errors.limit,
+                exc,
+            )
+            self._pending_line = "retrying after a transient error"
+            return False
+        except (PermanentError, InvalidInputError) as exc:
+            raise AirflowFailException(str(exc)) from None
+        self._errors.succeeded()
+        return self._settle(context, status)
+
+    def _settle(self, context: Context, status: DocStatus) -> bool | PokeReturnValue:
+        """Act on a status: return the payload, fail, or note the line to log with the next wait."""
+        if status.state is State.SUCCEEDED:
+            return PokeReturnValue(is_done=True, xcom_value=self._succeed(context, status))
+        if status.state is State.FAILED:
+            raise AirflowFailException(self._failure_message(status))
+        self._retry_after = status.retry_after
+        self._pending_line = status.describe()
+        if status.warning:
+            self.log.warning("%s: %s", status.describe(), status.warning)
+        return False
+
+    def _succeed(self, context: Context, status: DocStatus) -> Any:
+        context["ti"].xcom_push(key=XCOM_DOCSTATUS_KEY, value=status.to_record())
+        self.log.info("%s; done, returning %s", status.describe(), summarize_payload(status.payload))
+        return status.payload
+
+    def _failure_message(self, status: DocStatus) -> str:
+        protocol = self.hook_class.protocol_class
+        ids = ", ".join(f"{k}={v}" for k, v in status.ref.items())
+        text = f"{protocol.display_name} reported a failure for {ids}: status {status.vendor_status}"
+        return text + (f": {status.message}" if status.message else "")
+
+    def _get_next_poke_interval(self, started_at: Any, run_duration: Any, poke_count: int) -> float:
+        base = super()._get_next_poke_interval(started_at, run_duration, poke_count)
+        delay = self._policy.next_delay(
+            base=base,
+            errors_in_row=self._errors.in_row,
+            retry_after=self._retry_after,
+            remaining=self.timeout - run_duration(),
+        )
+        self.log.info("%s; next poll in %.1fs", self._pending_line or "waiting", delay)
+        return delay
+
+    # deferrable --------------------------------------------------------------------
+    def execute(self, context: Context) -> Any:
+        if not self.deferrable:
+            return super().execute(context)
+        try:
+            done = self.poke(context)  # a document that is already done needs no trigger
+        except AirflowFailException as exc:
+            if self.soft_fail:
+                raise AirflowSkipException("Skipping due to soft_fail is set to True.") from exc
+            raise
+        if done:
+            return done.xcom_value if isinstance(done, PokeReturnValue) else None
+        self._defer()
+
+    def _defer(self) -> None:
+        from airflow_docstatus._compat import import_string
+
+        end_time = time.time() + self.timeout
+        trigger_class = import_string(self.trigger_class_path)
+        trigger = trigger_class(
+            **self._validated_ref(),
+            **self._options,
+            **{self.hook_class.conn_name_attr: self.conn_id},
+            poll_interval=self.poke_interval,
+            end_time=end_time,
+            max_consecutive_errors=self.max_consecutive_errors,
+            poll_immediately=False,
+        )
+        deadline = datetime.fromtimestamp(end_time, tz=timezone.utc).isoformat(timespec="seconds")
+        self.log.info(
+            "%s; deferring to the triggerer (%s), polling every %.0fs until %s",
+            self._pending_line or "waiting",
+            trigger_class.__name__,
+            self._policy.next_delay(),
+            deadline,
+        )
+        self.defer(
+            trigger=trigger,
+            method_name="execute_complete",
+            timeout=timedelta(seconds=self.timeout) + DEFER_TIMEOUT_GRACE,
+        )
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
+        """Finish the task from the trigger's event. Safe to call twice with the same event."""
+        try:
+            outcome = Outcome.parse(event)
+        except ValueError as exc:
+            raise AirflowException(f"{self.task_id}: {exc}") from None
+        if outcome.status == "success":
+            assert outcome.docstatus is not None
+            status = outcome.docstatus
+            if outcome.payload_omitted:
+                status = self._refetch(status)
+            return self._succeed(context, status)
+        if outcome.status == "failed":
+            assert outcome.docstatus is not None
+            raise AirflowFailException(self._failure_message(outcome.docstatus))
+        if outcome.status == "timeout":
+            raise AirflowSensorTimeout(outcome.message or "Sensor has timed out")
+        if outcome.kind == "exhausted":
+            raise AirflowException(outcome.message)
+        raise AirflowFailException(outcome.message)
+
+    def _refetch(self, status: DocStatus) -> DocStatus:
+        """Fetch a payload too large for the trigger event, on the worker."""
+        self.log.info("%s; fetching the result, too large for the trigger event", status.describe())
+        try:
+            fresh = self.hook.check_status(**status.ref)
+        except (TransientError, PermanentError) as exc:
+            raise AirflowException(f"could not fetch the result after success: {exc}") from None
+        if fresh.state is not State.SUCCEEDED:
+            raise AirflowFailException(
+                f"{status.describe()} was done in the triggerer but reads {fresh.vendor_status} now"
+            )
+        return fresh

@@ -1,0 +1,107 @@
+"""The async transport: aiohttp, with one ``ClientSession`` per connection per event loop.
+
+Every trigger of the same connection in one triggerer loop shares the same
+session (and so its keep-alive connections). The session is closed when the
+last trigger using it lets go, so nothing outlives its event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from dataclasses import dataclass
+
+import aiohttp
+
+from airflow_docstatus.engine.errors import TransientError
+from airflow_docstatus.engine.http import HttpRequest, HttpResponse
+from airflow_docstatus.engine.settings import ConnectionSettings
+
+
+@dataclass
+class _Lease:
+    session: aiohttp.ClientSession
+    users: int = 0
+
+
+class SessionPool:
+    """Shared ``ClientSession`` objects, keyed by event loop and connection id, counted by users."""
+
+    def __init__(self) -> None:
+        self._leases: dict[tuple[int, str], _Lease] = {}
+
+    def acquire(self, conn_id: str) -> aiohttp.ClientSession:
+        key = (id(asyncio.get_running_loop()), conn_id)
+        lease = self._leases.get(key)
+        if lease is None or lease.session.closed:
+            connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, keepalive_timeout=60)
+            lease = self._leases[key] = _Lease(aiohttp.ClientSession(connector=connector))
+        lease.users += 1
+        return lease.session
+
+    async def release(self, conn_id: str) -> None:
+        key = (id(asyncio.get_running_loop()), conn_id)
+        lease = self._leases.get(key)
+        if lease is None:
+            return
+        lease.users -= 1
+        if lease.users <= 0:
+            del self._leases[key]
+            await lease.session.close()
+
+    def open_sessions(self) -> int:
+        """How many sessions are open, in every loop (for tests and benchmarks)."""
+        return sum(1 for lease in self._leases.values() if not lease.session.closed)
+
+
+SESSIONS = SessionPool()
+_SSL_CONTEXTS: dict[str, ssl.SSLContext] = {}
+
+
+async def _ssl_option(verify: bool | str) -> bool | ssl.SSLContext:
+    if isinstance(verify, bool):
+        return verify
+    context = _SSL_CONTEXTS.get(verify)
+    if context is None:
+        # Reading the CA bundle is file I/O: keep it off the event loop, and do it once.
+        context = await asyncio.to_thread(ssl.create_default_context, cafile=verify)
+        _SSL_CONTEXTS[verify] = context
+    return context
+
+
+class AsyncTransport:
+    """Sends ``HttpRequest`` records with aiohttp; connection trouble becomes ``TransientError``."""
+
+    def __init__(self, settings: ConnectionSettings, pool: SessionPool = SESSIONS) -> None:
+        self._settings = settings
+        self._pool = pool
+        self._session: aiohttp.ClientSession | None = None
+        self._timeout = aiohttp.ClientTimeout(
+            total=None, sock_connect=settings.connect_timeout, sock_read=settings.read_timeout
+        )
+
+    async def send(self, request: HttpRequest) -> HttpResponse:
+        if self._session is None:
+            self._session = self._pool.acquire(self._settings.conn_id)
+        try:
+            async with self._session.request(
+                request.method,
+                request.url,
+                params=dict(request.params) or None,
+                headers=dict(request.headers),
+                data=request.body,
+                timeout=self._timeout,
+                ssl=await _ssl_option(self._settings.verify),
+                allow_redirects=False,
+            ) as answer:
+                body = await answer.read()
+                return HttpResponse(status=answer.status, headers=dict(answer.headers), body=body)
+        except asyncio.TimeoutError:
+            raise TransientError(f"{request.method} {request.url} timed out") from None
+        except aiohttp.ClientError as exc:
+            raise TransientError(f"{request.method} {request.url} failed ({type(exc).__name__})") from None
+
+    async def close(self) -> None:
+        if self._session is not None:
+            self._session = None
+            await self._pool.release(self._settings.conn_id)

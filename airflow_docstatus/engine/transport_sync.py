@@ -1,0 +1,40 @@
+"""The sync transport: one ``requests.Session`` per hook, used in poke and reschedule mode."""
+
+from __future__ import annotations
+
+import requests
+
+from airflow_docstatus.engine.errors import TransientError
+from airflow_docstatus.engine.http import HttpRequest, HttpResponse
+from airflow_docstatus.engine.settings import ConnectionSettings
+
+
+class SyncTransport:
+    """Sends ``HttpRequest`` records with requests; connection trouble becomes ``TransientError``."""
+
+    def __init__(self, settings: ConnectionSettings) -> None:
+        self._settings = settings
+        self._session = requests.Session()
+        self._session.verify = settings.verify
+
+    def send(self, request: HttpRequest) -> HttpResponse:
+        try:
+            answer = self._session.request(
+                request.method,
+                request.url,
+                params=dict(request.params) or None,
+                headers=dict(request.headers),
+                data=request.body,
+                timeout=(self._settings.connect_timeout, self._settings.read_timeout),
+                allow_redirects=False,
+            )
+        except requests.Timeout as exc:
+            raise TransientError(f"{request.method} {request.url} timed out ({type(exc).__name__})") from None
+        except requests.ConnectionError as exc:
+            raise TransientError(f"{request.method} {request.url} failed to connect ({type(exc).__name__})") from None
+        except requests.RequestException as exc:
+            raise TransientError(f"{request.method} {request.url} failed ({type(exc).__name__})") from None
+        return HttpResponse(status=answer.status_code, headers=dict(answer.headers), body=answer.content)
+
+    def close(self) -> None:
+        self._session.close()

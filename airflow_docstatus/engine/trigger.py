@@ -1,0 +1,144 @@
+"""The one trigger class behind every vendor: an async poll loop that yields exactly one event."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from datetime import datetime, timezone
+from typing import Any, ClassVar
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_docstatus.engine.errors import (
+    AuthenticationError,
+    InvalidInputError,
+    PermanentError,
+    TransientError,
+    TransientErrorsExhausted,
+)
+from airflow_docstatus.engine.events import error_event, failed_event, success_event, timeout_event
+from airflow_docstatus.engine.hook import DocStatusHook
+from airflow_docstatus.engine.policy import DEFAULT_MAX_CONSECUTIVE_ERRORS, ErrorBudget, PollPolicy
+from airflow_docstatus.engine.status import DocStatus, State
+
+
+class DocStatusTrigger(BaseTrigger):
+    """Polls a vendor asynchronously until a terminal status or the deadline.
+
+    Vendor triggers are thin named subclasses that set ``hook_class``; they
+    take the vendor ids and connection argument of their sensor, plus:
+
+    :param poll_interval: seconds between polls (never below the vendor's floor).
+    :param end_time: the deadline as wall-clock epoch seconds, or None for none.
+    :param max_consecutive_errors: transient failures tolerated in a row.
+    :param poll_immediately: poll at once on start; a sensor that just poked passes False.
+
+    Only data is serialized (ids, connection id, numbers), never a secret, so
+    a triggerer restart rebuilds the trigger with the same deadline.
+    """
+
+    hook_class: ClassVar[type[DocStatusHook]]
+
+    # Seams for tests that need a clock they control.
+    _now = staticmethod(time.time)
+    _sleep = staticmethod(asyncio.sleep)
+
+    def __init__(
+        self,
+        *,
+        poll_interval: float = 10.0,
+        end_time: float | None = None,
+        max_consecutive_errors: int = DEFAULT_MAX_CONSECUTIVE_ERRORS,
+        poll_immediately: bool = True,
+        **ids_and_options: Any,
+    ) -> None:
+        super().__init__()
+        protocol = self.hook_class.protocol_class
+        conn_attr = self.hook_class.conn_name_attr
+        allowed = {*protocol.id_fields, *protocol.option_fields, conn_attr}
+        unknown = set(ids_and_options) - allowed
+        if unknown:
+            raise TypeError(f"{type(self).__name__} got unexpected arguments: {sorted(unknown)}")
+        self.ref = protocol.validate_ref(**{k: ids_and_options.get(k) for k in protocol.id_fields})
+        self.options = {k: ids_and_options[k] for k in protocol.option_fields if k in ids_and_options}
+        self.conn_id = ids_and_options.get(conn_attr) or self.hook_class.default_conn_name
+        self.poll_interval = float(poll_interval)
+        self.end_time = None if end_time is None else float(end_time)
+        self.max_consecutive_errors = int(max_consecutive_errors)
+        self.poll_immediately = bool(poll_immediately)
+        self.policy = PollPolicy(interval=self.poll_interval, floor=protocol.min_poll_interval)
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                **self.ref,
+                **self.options,
+                self.hook_class.conn_name_attr: self.conn_id,
+                "poll_interval": self.poll_interval,
+                "end_time": self.end_time,
+                "max_consecutive_errors": self.max_consecutive_errors,
+                "poll_immediately": self.poll_immediately,
+            },
+        )
+
+    def _remaining(self) -> float | None:
+        return None if self.end_time is None else self.end_time - self._now()
+
+    def _deadline_text(self) -> str:
+        if self.end_time is None:
+            return "no deadline"
+        return datetime.fromtimestamp(self.end_time, tz=timezone.utc).isoformat(timespec="seconds")
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        hook = self.hook_class(self.conn_id, **self.options)
+        errors = ErrorBudget(self.max_consecutive_errors)
+        last: DocStatus | None = None
+        try:
+            if not self.poll_immediately:
+                await self._sleep(self.policy.next_delay(remaining=self._remaining()))
+            while True:
+                retry_after: float | None = None
+                try:
+                    status = await hook.acheck_status(**self.ref)
+                except TransientError as exc:
+                    retry_after = exc.retry_after
+                    errors.failed(exc)
+                    self.log.warning("Transient error %d of %d in a row: %s", errors.in_row, errors.limit, exc)
+                else:
+                    errors.succeeded()
+                    last = status
+                    if status.state is State.SUCCEEDED:
+                        self.log.info("%s; done", status.describe())
+                        yield TriggerEvent(success_event(status))
+                        return
+                    if status.state is State.FAILED:
+                        self.log.info("%s; the vendor reports a failure", status.describe())
+                        yield TriggerEvent(failed_event(status))
+                        return
+                    retry_after = status.retry_after
+                remaining = self._remaining()
+                if remaining is not None and remaining <= 0:
+                    message = f"Sensor has timed out: the deadline {self._deadline_text()} passed"
+                    if last is not None:
+                        message += f"; last seen: {last.describe()}"
+                    yield TriggerEvent(timeout_event(message, last))
+                    return
+                delay = self.policy.next_delay(
+                    errors_in_row=errors.in_row, retry_after=retry_after, remaining=remaining
+                )
+                if last is not None and errors.in_row == 0:
+                    line = last.describe() + (f" ({last.warning})" if last.warning else "")
+                    self.log.info("%s; next poll in %.1fs", line, delay)
+                await self._sleep(delay)
+        except TransientErrorsExhausted as exc:
+            yield TriggerEvent(error_event("exhausted", str(exc)))
+        except AuthenticationError as exc:
+            yield TriggerEvent(error_event("auth", str(exc)))
+        except PermanentError as exc:
+            yield TriggerEvent(error_event("permanent", str(exc)))
+        except InvalidInputError as exc:
+            yield TriggerEvent(error_event("invalid", str(exc)))
+        finally:
+            await hook.aclose()
