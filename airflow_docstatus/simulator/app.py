@@ -1,0 +1,380 @@
+"""The simulator's aiohttp application: vendor registry, scenarios, admin API and runners.
+
+Adding a vendor = one module exposing the :class:`VendorModule` names, one
+entry in :data:`VENDOR_MODULES`, and its section in ``scenarios/default.json``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import dataclasses
+import importlib.resources
+import json
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+from aiohttp import web
+
+from . import leadtools
+from .documents import (
+    Document,
+    DocumentStore,
+    SimulatorState,
+    VendorConfig,
+    parse_script,
+    step_to_dict,
+)
+
+
+class VendorModule(Protocol):
+    """What a vendor module provides (as module-level names)."""
+
+    NAME: str
+    URL_PREFIX: str
+    CREDENTIAL_KEYS: tuple[str, ...]
+
+    def new_document_id(self) -> str: ...
+    def normalize_document_id(self, raw: str) -> str: ...
+    def check_status(self, value: Any) -> None: ...
+    def add_routes(self, app: web.Application, state: SimulatorState) -> None: ...
+
+
+VENDOR_MODULES: tuple[VendorModule, ...] = (leadtools,)
+VENDORS: dict[str, VendorModule] = {module.NAME: module for module in VENDOR_MODULES}
+
+STATE_KEY = web.AppKey("docstatus_simulator_state", SimulatorState)
+ACCESS_LOG_FORMAT = '%a "%r" %s %Tfs'
+SHUTDOWN_TIMEOUT_SECONDS = 2.0
+LISTEN_BACKLOG = 4096
+
+ScenarioSource = Mapping[str, Any] | str | Path | None
+VENDOR_SECTION_KEYS = frozenset({"credentials", "default_script", "scripts"})
+DOCUMENT_KEYS = frozenset({"vendor", "id", "script"})
+
+
+# -- scenarios ----------------------------------------------------------------
+
+
+def shipped_scenario() -> dict[str, Any]:
+    """The scenario shipped in ``scenarios/default.json``: default credentials and scripts."""
+    resource = importlib.resources.files(__package__).joinpath("scenarios", "default.json")
+    return json.loads(resource.read_text(encoding="utf-8"))
+
+
+def _read_scenario(source: ScenarioSource) -> dict[str, Any]:
+    if source is None:
+        return {}
+    if isinstance(source, Mapping):
+        return copy.deepcopy(dict(source))
+    path = Path(source)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"scenario {path}: not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"scenario {path}: must be a JSON object")
+    return data
+
+
+def merge_scenarios(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """``override`` laid over ``base``: per vendor, credentials and default_script are
+    replaced when given and scripts are added or replaced by name; documents are appended."""
+    merged = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        if key == "documents":
+            if not isinstance(value, list):
+                raise ValueError("scenario 'documents' must be a list")
+            merged.setdefault("documents", []).extend(copy.deepcopy(value))
+            continue
+        if key not in VENDORS:
+            raise ValueError(
+                f"scenario: unknown key {key!r}; expected 'documents' or a vendor: {sorted(VENDORS)}"
+            )
+        if not isinstance(value, Mapping):
+            raise ValueError(f"scenario {key!r}: must be an object")
+        unknown = sorted(set(value) - VENDOR_SECTION_KEYS)
+        if unknown:
+            raise ValueError(
+                f"scenario {key!r}: unknown key(s) {unknown}; allowed: {sorted(VENDOR_SECTION_KEYS)}"
+            )
+        section = merged.setdefault(key, {})
+        if "credentials" in value:
+            section["credentials"] = copy.deepcopy(value["credentials"])
+        if "default_script" in value:
+            section["default_script"] = value["default_script"]
+        if "scripts" in value:
+            if not isinstance(value["scripts"], Mapping):
+                raise ValueError(f"scenario {key!r}: 'scripts' must be an object of name: steps")
+            section.setdefault("scripts", {}).update(copy.deepcopy(dict(value["scripts"])))
+    return merged
+
+
+def load_scenario(source: ScenarioSource = None) -> dict[str, Any]:
+    """The shipped scenario with ``source`` (a dict or a JSON file path) merged over it."""
+    return merge_scenarios(shipped_scenario(), _read_scenario(source))
+
+
+def _vendor_config(vendor: VendorModule, section: Mapping[str, Any]) -> VendorConfig:
+    credentials = section.get("credentials")
+    if not isinstance(credentials, Mapping) or any(
+        not isinstance(credentials.get(key), str) for key in vendor.CREDENTIAL_KEYS
+    ):
+        raise ValueError(
+            f"scenario {vendor.NAME!r}: 'credentials' needs string values for "
+            f"{list(vendor.CREDENTIAL_KEYS)}"
+        )
+    scripts = {}
+    for name, steps in section.get("scripts", {}).items():
+        try:
+            scripts[name] = parse_script(steps, vendor.check_status)
+        except ValueError as exc:
+            raise ValueError(f"scenario {vendor.NAME!r} script {name!r}: {exc}") from None
+    try:
+        return VendorConfig(
+            credentials=dict(credentials),
+            default_script=section.get("default_script", "default"),
+            scripts=scripts,
+            check_status=vendor.check_status,
+        )
+    except ValueError as exc:
+        raise ValueError(f"scenario {vendor.NAME!r}: {exc}") from None
+
+
+def create_document(
+    state: SimulatorState, vendor_name: str, doc_id: str | None = None, script: Any = None
+) -> Document:
+    """Create a scripted document; ValueError for an unknown vendor, id or script."""
+    vendor = VENDORS.get(vendor_name)
+    if vendor is None:
+        raise ValueError(f"unknown vendor {vendor_name!r}; known: {sorted(VENDORS)}")
+    if doc_id is None:
+        doc_id = vendor.new_document_id()
+    elif not isinstance(doc_id, str):
+        raise ValueError(f"document id must be a string, got {doc_id!r}")
+    else:
+        try:
+            doc_id = vendor.normalize_document_id(doc_id)
+        except ValueError:
+            raise ValueError(f"{doc_id!r} is not a valid {vendor_name} document id") from None
+    steps = state.vendors[vendor_name].resolve_script(script)
+    return state.store.create(vendor_name, doc_id, steps)
+
+
+def build_state(scenario: Mapping[str, Any], store: DocumentStore | None = None) -> SimulatorState:
+    """Validate a merged scenario and turn it into simulator state, with its documents created."""
+    state = SimulatorState(
+        vendors={name: _vendor_config(vendor, scenario.get(name, {})) for name, vendor in VENDORS.items()},
+        store=store or DocumentStore(),
+    )
+    for index, entry in enumerate(scenario.get("documents", [])):
+        if not isinstance(entry, Mapping) or set(entry) - DOCUMENT_KEYS:
+            raise ValueError(
+                f"scenario document {index}: must be an object with keys {sorted(DOCUMENT_KEYS)}"
+            )
+        try:
+            create_document(state, entry.get("vendor", ""), entry.get("id"), entry.get("script"))
+        except ValueError as exc:
+            raise ValueError(f"scenario document {index}: {exc}") from None
+    return state
+
+
+# -- admin API ----------------------------------------------------------------
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+async def _health(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok", "vendors": list(VENDORS)})
+
+
+async def _create_document(request: web.Request) -> web.Response:
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return _error(400, "body must be JSON")
+    if not isinstance(body, dict):
+        return _error(400, "body must be a JSON object")
+    try:
+        document = create_document(
+            request.app[STATE_KEY], body.get("vendor", ""), body.get("id"), body.get("script")
+        )
+    except ValueError as exc:
+        return _error(400, str(exc))
+    return web.json_response({"vendor": document.vendor, "id": document.id}, status=201)
+
+
+async def _show_document(request: web.Request) -> web.Response:
+    vendor_name, raw_id = request.match_info["vendor"], request.match_info["id"]
+    vendor = VENDORS.get(vendor_name)
+    if vendor is None:
+        return _error(404, f"unknown vendor {vendor_name!r}")
+    try:
+        doc_id = vendor.normalize_document_id(raw_id)
+    except ValueError:
+        doc_id = raw_id
+    document = request.app[STATE_KEY].store.get(vendor_name, doc_id)
+    if document is None:
+        return _error(404, f"no {vendor_name} document {raw_id!r}")
+    step = document.current_step()
+    return web.json_response(
+        {
+            "vendor": document.vendor,
+            "id": document.id,
+            "status": step.status,
+            "step": document.step_index,
+            "current_step": step_to_dict(step),
+            "status_calls": document.status_calls,
+            "calls": [
+                {"t": call.time, "method": call.method, "path": call.path_qs}
+                for call in document.calls
+            ],
+            "last_headers": document.last_headers,
+        }
+    )
+
+
+async def _reset(request: web.Request) -> web.Response:
+    request.app[STATE_KEY].store.reset()
+    return web.json_response({"status": "reset"})
+
+
+async def _stats(request: web.Request) -> web.Response:
+    store = request.app[STATE_KEY].store
+    return web.json_response(
+        {name: dataclasses.asdict(store.counters(name)) for name in VENDORS}
+    )
+
+
+def create_app(scenario: ScenarioSource = None) -> web.Application:
+    """The simulator application: every vendor's routes plus the ``/_sim/`` admin API."""
+    state = build_state(load_scenario(scenario))
+    app = web.Application()
+    app[STATE_KEY] = state
+    app.router.add_get("/_sim/health", _health)
+    app.router.add_post("/_sim/documents", _create_document)
+    app.router.add_get("/_sim/documents/{vendor}/{id}", _show_document)
+    app.router.add_post("/_sim/reset", _reset)
+    app.router.add_get("/_sim/stats", _stats)
+    for vendor in VENDORS.values():
+        vendor.add_routes(app, state)
+    return app
+
+
+# -- runners --------------------------------------------------------------------
+
+
+class SimulatorServer:
+    """The simulator listening on a TCP port, inside the caller's event loop."""
+
+    def __init__(self, scenario: ScenarioSource = None, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.host = host
+        self.requested_port = port
+        self.app = create_app(scenario)  # scenario errors surface here, before any socket
+        self.port: int | None = None
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def url(self) -> str:
+        if self.port is None:
+            raise RuntimeError("the simulator is not listening yet")
+        return f"http://{self.host}:{self.port}"
+
+    async def start(self) -> None:
+        """Start listening; afterwards :attr:`port` is the bound port."""
+        runner = web.AppRunner(
+            self.app, access_log_format=ACCESS_LOG_FORMAT, shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS
+        )
+        await runner.setup()
+        try:
+            site = web.TCPSite(
+                runner, self.host, self.requested_port, backlog=LISTEN_BACKLOG, reuse_address=True
+            )
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        self.port = runner.addresses[0][1]
+
+    async def stop(self) -> None:
+        """Stop listening and close every connection."""
+        if self._runner is not None:
+            runner, self._runner = self._runner, None
+            await runner.cleanup()
+
+
+class ThreadedSimulator:
+    """A simulator running on its own event loop in a daemon thread (see :func:`serve_in_thread`)."""
+
+    def __init__(self, scenario: ScenarioSource = None, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._server = SimulatorServer(scenario, host, port)
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._startup_error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="docstatus-simulator", daemon=True)
+
+    def _run(self) -> None:
+        loop = self._loop
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(self._server.start())
+        except BaseException as exc:
+            self._startup_error = exc
+            self._ready.set()
+            loop.close()
+            return
+        self._ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            loop.run_until_complete(self._server.stop())
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+    def start(self) -> ThreadedSimulator:
+        """Start the thread and wait until the server is listening."""
+        self._thread.start()
+        self._ready.wait()
+        if self._startup_error is not None:
+            raise self._startup_error
+        return self
+
+    def stop(self) -> None:
+        """Stop the server and its thread (safe to call twice)."""
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
+
+    @property
+    def port(self) -> int:
+        assert self._server.port is not None
+        return self._server.port
+
+    @property
+    def url(self) -> str:
+        return self._server.url
+
+    @property
+    def leadtools_base(self) -> str:
+        return self.url + leadtools.URL_PREFIX
+
+
+@contextmanager
+def serve_in_thread(
+    scenario: ScenarioSource = None, host: str = "127.0.0.1", port: int = 0
+) -> Iterator[ThreadedSimulator]:
+    """Run the simulator in a background thread for the ``with`` block.
+
+    ``scenario`` is a dict or a JSON file path merged over the shipped defaults.
+    """
+    simulator = ThreadedSimulator(scenario, host, port).start()
+    try:
+        yield simulator
+    finally:
+        simulator.stop()

@@ -1,0 +1,83 @@
+"""Turn a script step into an HTTP answer: the vendor's normal answer or a scripted fault.
+
+Vendor modules build their normal answer; :func:`respond` decides whether it is
+sent as is, late (``slow``), cut short (``garbled``) or replaced by a fault.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import struct
+from collections.abc import Callable
+
+from aiohttp import web
+
+from .documents import Step
+
+NormalAnswer = Callable[[], web.Response]
+
+_HTTP_ERROR_STATUS: dict[str, int] = {
+    "http_500": 500,
+    "http_502": 502,
+    "http_503": 503,
+    "http_429": 429,
+}
+
+_HTML_ERROR_PAGE = """<!DOCTYPE html>
+<html><head><title>502 - Web server received an invalid response</title></head>
+<body><h1>Server Error</h1>
+<h2>502 - Web server received an invalid response while acting as a gateway or proxy server.</h2>
+<p>docstatus simulator: scripted 'html' fault.</p>
+</body></html>
+"""
+
+RESET_LOG_STATUS = 499
+"""Status shown in the access log for a dropped connection (never sent to the client)."""
+
+
+def reset_connection(request: web.Request) -> web.Response:
+    """Drop the client's connection with a TCP reset and no HTTP answer."""
+    transport = request.transport
+    if transport is not None:
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            try:
+                # Linger 0: close() sends RST instead of a polite FIN.
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            except OSError:
+                pass
+        transport.abort()
+    # aiohttp still wants a response object; nothing reaches the closed transport.
+    return web.Response(status=RESET_LOG_STATUS, reason="Connection Reset By Simulator")
+
+
+def _garbled(normal: web.Response) -> web.Response:
+    body = normal.body if isinstance(normal.body, bytes) else b""
+    cut = body[: max(1, len(body) // 2)] if body else b'{"'
+    return web.Response(
+        status=200, body=cut, content_type=normal.content_type or "application/json"
+    )
+
+
+async def respond(request: web.Request, step: Step, normal: NormalAnswer) -> web.Response:
+    """Answer a status call with ``step``: its fault if it has one, else ``normal()``."""
+    fault = step.fault
+    if fault is None:
+        return normal()
+    if fault in _HTTP_ERROR_STATUS:
+        status = _HTTP_ERROR_STATUS[fault]
+        headers = {"Retry-After": str(step.retry_after)} if fault == "http_429" else None
+        return web.Response(
+            status=status, text=f"simulated fault {fault}", headers=headers
+        )
+    if fault == "reset":
+        return reset_connection(request)
+    if fault == "slow":
+        await asyncio.sleep(step.delay or 0.0)
+        return normal()
+    if fault == "html":
+        return web.Response(status=502, text=_HTML_ERROR_PAGE, content_type="text/html")
+    if fault == "garbled":
+        return _garbled(normal())
+    raise ValueError(f"unknown fault {fault!r}")  # parse_script keeps this unreachable
