@@ -1,0 +1,1 @@
+"""Airflow hooks, one module per vendor."""

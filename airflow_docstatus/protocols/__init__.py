@@ -1,0 +1,1 @@
+"""Vendor protocols: each vendor's status call as pure data and functions, with no I/O."""

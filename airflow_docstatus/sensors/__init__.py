@@ -1,0 +1,1 @@
+"""Airflow sensors, one module per vendor."""

@@ -1,0 +1,104 @@
+"""Shared fixtures: a private Airflow home on SQLite, the vendor simulator, and connections to it.
+
+The Airflow environment is set here, before anything imports Airflow, so that
+every test (and every ``airflow`` subprocess a test starts) uses a throw-away
+home and never the developer's own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+_HOME = Path(tempfile.mkdtemp(prefix="docstatus-airflow-home-"))
+os.environ.update(
+    {
+        "AIRFLOW_HOME": str(_HOME),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_HOME / 'airflow.db'}",
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(_HOME / "dags"),
+        "NO_PROXY": "127.0.0.1,localhost",
+        "no_proxy": "127.0.0.1,localhost",
+    }
+)
+for _key in [k for k in os.environ if k.startswith("AIRFLOW_CONN_")]:
+    del os.environ[_key]
+
+import pytest  # noqa: E402
+import requests  # noqa: E402
+
+from airflow_docstatus.simulator.sandbox import SIMULATOR_CONNECTIONS, connection_env  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class SimulatorClient:
+    """The simulator's admin API, as tests use it."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+
+    def create(self, vendor: str, script, doc_id: str | None = None) -> str:
+        body = {"vendor": vendor, "script": script}
+        if doc_id:
+            body["id"] = doc_id
+        answer = requests.post(f"{self.url}/_sim/documents", json=body, timeout=10)
+        assert answer.status_code == 201, answer.text
+        return answer.json()["id"]
+
+    def document(self, vendor: str, doc_id: str) -> dict:
+        answer = requests.get(f"{self.url}/_sim/documents/{vendor}/{doc_id}", timeout=10)
+        answer.raise_for_status()
+        return answer.json()
+
+    def stats(self) -> dict:
+        return requests.get(f"{self.url}/_sim/stats", timeout=10).json()
+
+
+@pytest.fixture(scope="session")
+def simulator():
+    """The vendor simulator on a free loopback port, for the whole session."""
+    from airflow_docstatus.simulator import serve_in_thread
+
+    with serve_in_thread() as server:
+        yield SimulatorClient(server.url)
+
+
+@pytest.fixture
+def sim_connections(simulator, monkeypatch):
+    """Every vendor's default connection, pointed at the simulator with its default credentials."""
+    for key, value in connection_env(simulator.url).items():
+        monkeypatch.setenv(key, value)
+    return simulator
+
+
+@pytest.fixture
+def connection(simulator, monkeypatch):
+    """Define a connection in the environment: ``connection("lt_bad", "leadtools", password="x")``."""
+
+    def define(conn_id: str, conn_type: str, **fields) -> str:
+        spec = next(s for s in SIMULATOR_CONNECTIONS.values() if s["conn_type"] == conn_type)
+        conn = {
+            "conn_type": conn_type,
+            "host": simulator.url + spec["path"],
+            "login": spec["login"],
+            "password": spec["password"],
+            **fields,
+        }
+        monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(conn))
+        return conn_id
+
+    return define
+
+
+@pytest.fixture(scope="session")
+def airflow_db():
+    """The metadata database of the private Airflow home, migrated once."""
+    airflow = Path(sys.executable).with_name("airflow")
+    done = subprocess.run([str(airflow), "db", "migrate"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return _HOME

@@ -1,0 +1,181 @@
+"""LeadtoolsQueryTrigger: its async loop against the simulator, with a clock the test controls."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from airflow_docstatus.engine.transport_async import SESSIONS
+from airflow_docstatus.triggers.leadtools import LeadtoolsQueryTrigger
+
+TEXT = [{"ServiceType": "Recognition", "RecognitionType": "Text", "data": [{"Text": "hello"}]}]
+CLASSPATH = "airflow_docstatus.triggers.leadtools.LeadtoolsQueryTrigger"
+
+
+class FakeClock:
+    """Wall-clock time that moves only when the trigger sleeps; records every sleep."""
+
+    def __init__(self, start: float = 1_000_000.0) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def time(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+def make_trigger(file_id: str, clock: FakeClock | None = None, **kwargs) -> LeadtoolsQueryTrigger:
+    trigger = LeadtoolsQueryTrigger(file_id=file_id, **kwargs)
+    if clock:
+        trigger._now = clock.time
+        trigger._sleep = clock.sleep
+    return trigger
+
+
+async def events_of(trigger) -> list[dict]:
+    return [event.payload async for event in trigger.run()]
+
+
+def test_serialize_round_trip_keeps_ids_and_the_deadline():
+    trigger = LeadtoolsQueryTrigger(
+        file_id="0F8FAD5B-D9CB-469F-A165-70867728950E",
+        leadtools_conn_id="lt_x",
+        poll_interval=7,
+        end_time=1234.5,
+        fail_when_not_run=True,
+    )
+    classpath, kwargs = trigger.serialize()
+    assert classpath == CLASSPATH
+    assert kwargs == {
+        "file_id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+        "fail_when_not_run": True,
+        "leadtools_conn_id": "lt_x",
+        "poll_interval": 7.0,
+        "end_time": 1234.5,
+        "max_consecutive_errors": 10,
+        "poll_immediately": True,
+    }
+    assert LeadtoolsQueryTrigger(**kwargs).serialize() == (classpath, kwargs)
+
+
+def test_unknown_arguments_and_bad_ids_are_refused():
+    with pytest.raises(TypeError, match="unexpected arguments"):
+        LeadtoolsQueryTrigger(file_id="0f8fad5b-d9cb-469f-a165-70867728950e", fileid="x")
+    with pytest.raises(ValueError, match="GUID"):
+        LeadtoolsQueryTrigger(file_id="nope")
+
+
+@pytest.mark.asyncio
+async def test_success_yields_one_event_with_request_data(sim_connections):
+    file_id = sim_connections.create(
+        "leadtools", [{"status": 123, "polls": 1}, {"status": 100, "polls": 2}, {"status": 200, "payload": TEXT}]
+    )
+    clock = FakeClock()
+    events = await events_of(make_trigger(file_id, clock, poll_interval=1))
+    assert len(events) == 1
+    assert events[0]["status"] == "success" and events[0]["payload"] == TEXT
+    assert events[0]["docstatus"]["vendor_status"] == "200"
+    assert clock.sleeps == [2.0, 2.0, 2.0]  # the 2 s vendor floor wins over poll_interval=1
+    assert SESSIONS.open_sessions() == 0
+
+
+@pytest.mark.asyncio
+async def test_rejected_file_yields_a_failed_event(sim_connections):
+    file_id = sim_connections.create("leadtools", [{"status": 123, "polls": 1}, {"status": 502}])
+    events = await events_of(make_trigger(file_id, FakeClock()))
+    assert [e["status"] for e in events] == ["failed"]
+    assert events[0]["docstatus"]["vendor_status"] == "502"
+
+
+@pytest.mark.asyncio
+async def test_deadline_yields_a_timeout_event_and_clamps_the_last_sleep(sim_connections):
+    file_id = sim_connections.create("leadtools", [{"status": 100}])
+    clock = FakeClock()
+    events = await events_of(make_trigger(file_id, clock, poll_interval=5, end_time=clock.now + 12))
+    assert [e["status"] for e in events] == ["timeout"]
+    assert "last seen: leadtools" in events[0]["message"] and events[0]["docstatus"]["vendor_status"] == "100"
+    assert clock.sleeps == [5.0, 5.0, 2.0]
+    assert sim_connections.document("leadtools", file_id)["status_calls"] == 4
+
+
+@pytest.mark.asyncio
+async def test_sensor_handoff_waits_before_the_first_poll(sim_connections):
+    file_id = sim_connections.create("leadtools", [{"status": 200, "payload": TEXT}])
+    clock = FakeClock()
+    await events_of(make_trigger(file_id, clock, poll_immediately=False))
+    assert clock.sleeps == [10.0]
+
+
+@pytest.mark.asyncio
+async def test_retry_after_is_honoured_but_not_past_the_deadline(sim_connections):
+    file_id = sim_connections.create(
+        "leadtools",
+        [{"fault": "http_429", "retry_after": 30, "polls": 1}, {"fault": "http_429", "retry_after": 30, "polls": 1},
+         {"status": 200, "payload": TEXT}],
+    )
+    clock = FakeClock()
+    events = await events_of(make_trigger(file_id, clock, poll_interval=2, end_time=clock.now + 45))
+    assert events[0]["status"] == "success"
+    assert clock.sleeps == [30.0, 15.0]
+
+
+@pytest.mark.asyncio
+async def test_transient_errors_in_a_row_exhaust_the_budget(sim_connections):
+    file_id = sim_connections.create("leadtools", [{"fault": "http_500"}])
+    clock = FakeClock()
+    events = await events_of(make_trigger(file_id, clock, max_consecutive_errors=3))
+    assert events[0]["status"] == "error" and events[0]["kind"] == "exhausted"
+    assert "3 transient errors in a row" in events[0]["message"] and "HTTP 500" in events[0]["message"]
+    assert sim_connections.document("leadtools", file_id)["status_calls"] == 3
+
+
+@pytest.mark.asyncio
+async def test_bad_credentials_yield_an_auth_error_without_the_secret(connection, simulator):
+    conn_id = connection("lt_canary", "leadtools", password="canary-trigger-pw-42")
+    file_id = simulator.create("leadtools", [{"status": 100}])
+    trigger = make_trigger(file_id, FakeClock(), leadtools_conn_id=conn_id)
+    events = await events_of(trigger)
+    assert events[0]["status"] == "error" and events[0]["kind"] == "auth"
+    assert "'lt_canary'" in events[0]["message"]
+    assert "canary-trigger-pw-42" not in repr(events) + repr(trigger.serialize())
+
+
+@pytest.mark.asyncio
+async def test_cancellation_propagates_and_releases_the_session(sim_connections):
+    file_id = sim_connections.create("leadtools", [{"status": 100}])
+    trigger = make_trigger(file_id, poll_interval=30)  # real sleeps: cancelled while waiting
+    task = asyncio.create_task(events_of(trigger))
+    for _ in range(100):
+        await asyncio.sleep(0.02)
+        if sim_connections.document("leadtools", file_id)["status_calls"] >= 1:
+            break
+    assert SESSIONS.open_sessions() == 1
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert SESSIONS.open_sessions() == 0
+
+
+@pytest.mark.asyncio
+async def test_many_triggers_of_one_connection_share_one_session(sim_connections):
+    ids = [sim_connections.create("leadtools", [{"status": 100, "polls": 2}, {"status": 200, "payload": TEXT}])
+           for _ in range(50)]
+    clock = FakeClock()
+    peak = 0
+
+    async def watch():
+        nonlocal peak
+        while True:
+            peak = max(peak, SESSIONS.open_sessions())
+            await asyncio.sleep(0)
+
+    watcher = asyncio.create_task(watch())
+    results = await asyncio.gather(*(events_of(make_trigger(i, clock)) for i in ids))
+    watcher.cancel()
+    assert all(r[0]["status"] == "success" for r in results)
+    assert peak == 1 and SESSIONS.open_sessions() == 0
