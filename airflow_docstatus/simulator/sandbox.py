@@ -1,0 +1,153 @@
+"""A throw-away Airflow wired to the simulator: what ``make demo`` and the end-to-end tests run.
+
+- ``running_simulator()`` starts ``python -m airflow_docstatus.simulator`` on a free port;
+- ``connection_env(url)`` gives the ``AIRFLOW_CONN_*`` variables that point every vendor at it;
+- ``AirflowSandbox`` is an AIRFLOW_HOME on SQLite with those connections, where
+  ``airflow dags test`` runs the example DAGs.
+
+Run ``python -m airflow_docstatus.simulator.sandbox`` to print the connection
+variables for a simulator already listening on ``--url``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# The simulator's default credentials (see scenarios/default.json), per connection id.
+SIMULATOR_CONNECTIONS: dict[str, dict[str, str]] = {
+    "leadtools_default": {
+        "conn_type": "leadtools",
+        "path": "/leadtools/api/",
+        "login": "sim-leadtools-app",
+        "password": "sim-leadtools-secret",
+    },
+}
+
+
+def connection_env(simulator_url: str) -> dict[str, str]:
+    """``AIRFLOW_CONN_<ID>`` variables (JSON form) pointing each vendor's default connection at the simulator."""
+    env = {}
+    for conn_id, spec in SIMULATOR_CONNECTIONS.items():
+        conn = {
+            "conn_type": spec["conn_type"],
+            "host": simulator_url.rstrip("/") + spec["path"],
+            "login": spec["login"],
+            "password": spec["password"],
+        }
+        env[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps(conn)
+    return env
+
+
+@contextlib.contextmanager
+def running_simulator(scenario: str | os.PathLike | None = None, timeout: float = 30.0) -> Iterator[str]:
+    """Start the simulator in a child process on a free loopback port; yield its base URL."""
+    with tempfile.TemporaryDirectory(prefix="docstatus-sim-") as tmp:
+        port_file = Path(tmp) / "port"
+        command = [sys.executable, "-m", "airflow_docstatus.simulator", "--host", "127.0.0.1", "--port", "0",
+                   "--port-file", str(port_file)]
+        if scenario:
+            command += ["--scenario", str(scenario)]
+        log = open(Path(tmp) / "simulator.log", "w")  # noqa: SIM115 - closed below
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + timeout
+            while not (port_file.exists() and port_file.read_text().strip()):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the simulator did not start: {(Path(tmp) / 'simulator.log').read_text()}")
+                time.sleep(0.05)
+            yield f"http://127.0.0.1:{int(port_file.read_text())}"
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            log.close()
+
+
+@dataclass
+class DagTestResult:
+    """The outcome of one ``airflow dags test`` run."""
+
+    dag_id: str
+    ok: bool
+    seconds: float
+    output: str = field(repr=False)
+
+
+class AirflowSandbox:
+    """An AIRFLOW_HOME on SQLite, with the example DAGs and connections to the simulator."""
+
+    def __init__(self, home: Path, dags_folder: Path, simulator_url: str, extra_env: Mapping[str, str] = ()) -> None:
+        self.home = Path(home)
+        self.dags_folder = Path(dags_folder)
+        self.simulator_url = simulator_url
+        self.extra_env = dict(extra_env)
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = {key: value for key, value in os.environ.items() if not key.startswith("AIRFLOW")}
+        env.update(
+            {
+                "AIRFLOW_HOME": str(self.home),
+                "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags_folder),
+                "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.home / 'airflow.db'}",
+                "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+                "PYTHONUNBUFFERED": "1",
+                "NO_PROXY": "127.0.0.1,localhost",
+                "no_proxy": "127.0.0.1,localhost",
+            }
+        )
+        env.update(connection_env(self.simulator_url))
+        env.update(self.extra_env)
+        return env
+
+    def airflow(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        """Run the ``airflow`` CLI of this interpreter's environment in the sandbox."""
+        airflow = Path(sys.executable).with_name("airflow")
+        return subprocess.run(
+            [str(airflow), *args], env=self.env, capture_output=True, text=True, timeout=timeout, check=False
+        )
+
+    def prepare(self) -> None:
+        """A fresh home and database."""
+        shutil.rmtree(self.home, ignore_errors=True)
+        self.home.mkdir(parents=True)
+        done = self.airflow("db", "migrate")
+        if done.returncode != 0:
+            raise RuntimeError(f"airflow db migrate failed:\n{done.stdout}\n{done.stderr}")
+
+    def dags_test(self, dag_id: str, timeout: float = 600) -> DagTestResult:
+        started = time.monotonic()
+        done = self.airflow("dags", "test", dag_id, timeout=timeout)
+        return DagTestResult(dag_id, done.returncode == 0, time.monotonic() - started, done.stdout + done.stderr)
+
+
+def example_dag_ids(dags_folder: Path) -> list[str]:
+    """The example DAG ids: one DAG per ``example_*.py`` file, named after it."""
+    return sorted(path.stem for path in Path(dags_folder).glob("example_*.py"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default="http://127.0.0.1:8765", help="the simulator's base URL")
+    args = parser.parse_args(argv)
+    for key, value in connection_env(args.url).items():
+        print(f"export {key}='{value}'")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
