@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from airflow_docstatus.engine.hook import DocStatusHook
 from airflow_docstatus.protocols.leadtools import LeadtoolsProtocol
+
+if TYPE_CHECKING:
+    from airflow_docstatus.engine.http import HttpRequest
 
 
 class LeadtoolsHook(DocStatusHook):
@@ -33,19 +38,19 @@ class LeadtoolsHook(DocStatusHook):
         assert isinstance(protocol, LeadtoolsProtocol)
         return protocol
 
-    def _file_id_from(self, request_ref: dict, request) -> str:
-        return self.leadtools.parse_file_id(request_ref, self.send(request))
+    def _start(self, file_url: str, request: HttpRequest) -> str:
+        """Send a call that starts a job and return the GUID it answers with."""
+        return self.leadtools.parse_file_id({"fileurl": file_url}, self.send(request))
 
     def extract_text(self, file_url: str, first_page: int = 1, last_page: int = -1) -> str:
         """Start OCR of the file at ``file_url`` (pages first..last, -1 for the end); return its GUID."""
-        request = self.leadtools.extract_text_request(file_url, first_page, last_page)
-        file_id = self._file_id_from({"fileurl": file_url}, request)
+        file_id = self._start(file_url, self.leadtools.extract_text_request(file_url, first_page, last_page))
         self.log.info("LEADTOOLS started ExtractText on %s: file_id=%s", file_url, file_id)
         return file_id
 
     def upload_file(self, file_url: str) -> str:
         """Upload the file at ``file_url`` for queued services; return its GUID (it waits at 122 until ``run``)."""
-        file_id = self._file_id_from({"fileurl": file_url}, self.leadtools.upload_file_request(file_url))
+        file_id = self._start(file_url, self.leadtools.upload_file_request(file_url))
         self.log.info("LEADTOOLS uploaded %s: file_id=%s", file_url, file_id)
         return file_id
 
@@ -62,5 +67,5 @@ class LeadtoolsHook(DocStatusHook):
         """Delete a file and its results (the vendor refuses while it is at 100 or 123)."""
         self._expect_ok(file_id, self.leadtools.delete_request(file_id))
 
-    def _expect_ok(self, file_id: str, request) -> None:
+    def _expect_ok(self, file_id: str, request: HttpRequest) -> None:
         self.leadtools.raise_for_http_error({"file_id": file_id}, self.send(request))

@@ -99,3 +99,16 @@ def test_a_slow_answer_times_out_as_a_transient_error(connection, simulator):
     file_id = simulator.create("leadtools", [{"status": 100, "fault": "slow", "delay": 2, "polls": 1}, {"status": 100}])
     with pytest.raises(TransientError, match="timed out"):
         LeadtoolsHook(conn_id).check_status(file_id=file_id)
+
+
+def test_delete_is_refused_while_processing_then_deletes(sim_connections):
+    from airflow_docstatus.engine.errors import PermanentError
+
+    file_id = sim_connections.create("leadtools", [{"status": 100, "polls": 1}, {"status": 200, "payload": TEXT}])
+    hook = LeadtoolsHook()
+    with pytest.raises(PermanentError, match="HTTP 400"):
+        hook.delete(file_id)
+    assert hook.check_status(file_id=file_id).vendor_status == "100"
+    hook.delete(file_id)
+    status = hook.check_status(file_id=file_id)
+    assert status.vendor_status == "501" and status.state is State.FAILED and status.message == "deleted"

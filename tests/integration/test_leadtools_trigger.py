@@ -179,3 +179,28 @@ async def test_many_triggers_of_one_connection_share_one_session(sim_connections
     watcher.cancel()
     assert all(r[0]["status"] == "success" for r in results)
     assert peak == 1 and SESSIONS.open_sessions() == 0
+
+
+@pytest.mark.asyncio
+async def test_a_large_result_stays_out_of_the_event_and_the_worker_fetches_it(sim_connections):
+    from airflow_docstatus.sensors.leadtools import LeadtoolsQuerySensor
+
+    big = [{"ServiceType": "Recognition", "RecognitionType": "Text",
+            "data": [{"PageNumber": n, "Text": "lorem ipsum " * 100} for n in range(1, 101)]}]
+    file_id = sim_connections.create("leadtools", [{"status": 200, "payload": big}])
+    events = await events_of(make_trigger(file_id, FakeClock()))
+    assert events[0]["status"] == "success" and events[0]["payload_omitted"] is True
+    assert "payload" not in events[0] and len(repr(events[0])) < 2000
+
+    class TaskInstance:
+        pushed: dict = {}
+
+        def xcom_push(self, key, value):
+            self.pushed[key] = value
+
+    sensor = LeadtoolsQuerySensor(task_id="wait", file_id=file_id)
+    ti = TaskInstance()
+    payload = await asyncio.to_thread(sensor.execute_complete, {"ti": ti}, events[0])
+    assert payload == big
+    assert ti.pushed["docstatus"]["vendor_status"] == "200"
+    assert sim_connections.document("leadtools", file_id)["status_calls"] == 2

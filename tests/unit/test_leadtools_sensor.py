@@ -1,0 +1,75 @@
+"""LeadtoolsQuerySensor edge cases that need no network: arguments, and reading trigger events back."""
+
+from __future__ import annotations
+
+import pytest
+
+from airflow_docstatus._compat import AirflowException, AirflowFailException, AirflowSensorTimeout
+from airflow_docstatus.engine import events
+from airflow_docstatus.engine.status import DocStatus, State
+from airflow_docstatus.sensors.leadtools import LeadtoolsQuerySensor
+
+FILE_ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
+
+
+class FakeTaskInstance:
+    def __init__(self):
+        self.pushed = {}
+
+    def xcom_push(self, key, value):
+        self.pushed[key] = value
+
+
+def sensor(**kwargs):
+    return LeadtoolsQuerySensor(task_id="wait", file_id=FILE_ID, **kwargs)
+
+
+def test_a_literal_bad_guid_fails_the_dag_at_parse_time():
+    with pytest.raises(ValueError, match="wait: LEADTOOLS: `file_id` must be a GUID, got 'INV-42'"):
+        LeadtoolsQuerySensor(task_id="wait", file_id="INV-42")
+
+
+def test_templated_ids_are_checked_when_rendered_not_at_parse_time():
+    templated = LeadtoolsQuerySensor(task_id="wait", file_id="{{ ti.xcom_pull('start') }}")
+    assert templated.file_id.startswith("{{")
+    with pytest.raises(ValueError, match="must be a GUID"):
+        templated._validated_ref()
+
+
+def test_arguments_and_template_fields():
+    s = sensor(leadtools_conn_id="lt_prod", fail_when_not_run=True, max_consecutive_errors=4)
+    assert s.template_fields == ("file_id", "leadtools_conn_id")
+    assert (s.leadtools_conn_id, s.fail_when_not_run, s.max_consecutive_errors) == ("lt_prod", True, 4)
+    assert s.hook.protocol_options == {"fail_when_not_run": True}
+    with pytest.raises(ValueError, match="max_consecutive_errors"):
+        sensor(max_consecutive_errors=0)
+
+
+def done(payload):
+    return DocStatus(vendor="leadtools", ref={"file_id": FILE_ID}, state=State.SUCCEEDED, vendor_status="200",
+                     message="done", payload=payload)
+
+
+def test_execute_complete_returns_the_payload_and_is_idempotent():
+    event = events.success_event(done([{"RecognitionType": "Text"}]))
+    ti = FakeTaskInstance()
+    first = sensor().execute_complete({"ti": ti}, event)
+    again = sensor().execute_complete({"ti": ti}, event)
+    assert first == again == [{"RecognitionType": "Text"}]
+    assert ti.pushed["docstatus"]["state"] == "succeeded"
+
+
+def test_execute_complete_raises_the_right_exception_for_each_outcome():
+    failed = DocStatus(vendor="leadtools", ref={"file_id": FILE_ID}, state=State.FAILED, vendor_status="502",
+                       message="rejected by verification")
+    with pytest.raises(AirflowFailException, match="status 502: rejected by verification"):
+        sensor().execute_complete({}, events.failed_event(failed))
+    with pytest.raises(AirflowSensorTimeout, match="deadline"):
+        sensor().execute_complete({}, events.timeout_event("deadline passed", None))
+    with pytest.raises(AirflowFailException, match="HTTP 401"):
+        sensor().execute_complete({}, events.error_event("auth", "HTTP 401 from 'x'"))
+    with pytest.raises(AirflowException, match="in a row") as caught:
+        sensor().execute_complete({}, events.error_event("exhausted", "10 transient errors in a row"))
+    assert not isinstance(caught.value, AirflowFailException)  # Airflow's own retries may still apply
+    with pytest.raises(AirflowException, match="unknown status"):
+        sensor().execute_complete({}, {"status": "bogus"})
