@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -76,7 +77,5 @@ class HttpResponse:
 
 def basic_auth_header(login: str | None, password: str | None) -> dict[str, str]:
     """An HTTP Basic ``Authorization`` header."""
-    import base64
-
     token = base64.b64encode(f"{login or ''}:{password or ''}".encode()).decode("ascii")
     return {"Authorization": f"Basic {token}"}

@@ -17,6 +17,7 @@ from airflow_docstatus._compat import (
     AirflowFailException,
     AirflowSensorTimeout,
     AirflowSkipException,
+    import_string,
 )
 from airflow_docstatus.engine.errors import (
     InvalidInputError,
@@ -209,8 +210,6 @@ class DocStatusSensor(BaseSensorOperator):
         self._defer()
 
     def _defer(self) -> None:
-        from airflow_docstatus._compat import import_string
-
         end_time = time.time() + self.timeout
         trigger_class = import_string(self.trigger_class_path)
         trigger = trigger_class(
