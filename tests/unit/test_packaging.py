@@ -76,3 +76,14 @@ def test_airflow_lists_the_provider_and_its_connection_type():
     assert hooks.returncode == 0, hooks.stderr
     for conn_type in CONNECTION_FORMS:
         assert f'"{conn_type}"' in hooks.stdout
+
+
+def test_provider_code_never_imports_the_simulator():
+    package = Path(__file__).resolve().parents[2] / "airflow_docstatus"
+    offenders = [
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if "simulator" not in path.relative_to(package).parts
+        and ("airflow_docstatus.simulator" in path.read_text() or "from .simulator" in path.read_text())
+    ]
+    assert offenders == []
