@@ -20,7 +20,7 @@ from airflow_docstatus.engine.errors import (
 )
 from airflow_docstatus.engine.http import HttpRequest, HttpResponse
 from airflow_docstatus.engine.settings import ConnectionSettings
-from airflow_docstatus.engine.status import DocStatus, State, StatusTable
+from airflow_docstatus.engine.status import DocStatus, State, StatusTable, format_ref
 
 # Statuses that say "try again later" whatever the vendor.
 TRANSIENT_HTTP_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -106,8 +106,7 @@ class VendorProtocol(abc.ABC):
 
     def where(self, ref: Ref) -> str:
         """``<vendor> (connection 'id', ids...)``: the prefix of every error message."""
-        ids = ", ".join(f"{k}={v}" for k, v in ref.items())
-        return f"{self.display_name} (connection {self.settings.conn_id!r}, {ids})"
+        return f"{self.display_name} (connection {self.settings.conn_id!r}, {format_ref(ref)})"
 
     def excerpt(self, response: HttpResponse) -> str:
         return redact(response.excerpt(), self.settings.secrets)

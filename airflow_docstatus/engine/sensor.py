@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
@@ -27,7 +28,7 @@ from airflow_docstatus.engine.errors import (
 )
 from airflow_docstatus.engine.events import Outcome
 from airflow_docstatus.engine.policy import DEFAULT_MAX_CONSECUTIVE_ERRORS, ErrorBudget, PollPolicy
-from airflow_docstatus.engine.status import DocStatus, State
+from airflow_docstatus.engine.status import DocStatus, State, format_ref
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -110,17 +111,21 @@ class DocStatusSensor(BaseSensorOperator):
             self._validated_ref()  # a bad literal id fails the DAG at parse time
         self._errors = ErrorBudget(max_consecutive_errors)
         self._retry_after: float | None = None
-        self._pending_line: str | None = None
+        # The line (and its log level) to write with the next wait, one per poll.
+        self._pending: tuple[int, str] = (logging.INFO, "waiting")
 
     # what this sensor waits on -------------------------------------------------
     @property
     def conn_id(self) -> str:
         return getattr(self, self.hook_class.conn_name_attr)
 
+    @property
+    def _ids(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self._id_names}
+
     def _validated_ref(self) -> dict[str, Any]:
-        ids = {name: getattr(self, name) for name in self._id_names}
         try:
-            return self.hook_class.protocol_class.validate_ref(**ids)
+            return self.hook_class.protocol_class.validate_ref(**self._ids)
         except InvalidInputError as exc:
             raise ValueError(f"{self.task_id}: {exc}") from None
 
@@ -138,10 +143,9 @@ class DocStatusSensor(BaseSensorOperator):
 
     # poke and reschedule -----------------------------------------------------------
     def poke(self, context: Context) -> bool | PokeReturnValue:
-        ref = self._validated_ref()
         self._retry_after = None
         try:
-            status = self.hook.check_status(**ref)
+            status = self.hook.check_status(**self._ids)  # the hook checks the ids before any call
         except TransientError as exc:
             self._retry_after = exc.retry_after
             try:
@@ -154,7 +158,7 @@ class DocStatusSensor(BaseSensorOperator):
                 self._errors.limit,
                 exc,
             )
-            self._pending_line = "retrying after a transient error"
+            self._pending = (logging.WARNING, "retrying after a transient error")
             return False
         except (PermanentError, InvalidInputError) as exc:
             raise AirflowFailException(str(exc)) from None
@@ -168,9 +172,7 @@ class DocStatusSensor(BaseSensorOperator):
         if status.state is State.FAILED:
             raise AirflowFailException(self._failure_message(status))
         self._retry_after = status.retry_after
-        self._pending_line = status.describe()
-        if status.warning:
-            self.log.warning("%s: %s", status.describe(), status.warning)
+        self._pending = (status.log_level, status.describe())
         return False
 
     def _succeed(self, context: Context, status: DocStatus) -> Any:
@@ -180,8 +182,7 @@ class DocStatusSensor(BaseSensorOperator):
 
     def _failure_message(self, status: DocStatus) -> str:
         protocol = self.hook_class.protocol_class
-        ids = ", ".join(f"{k}={v}" for k, v in status.ref.items())
-        text = f"{protocol.display_name} reported a failure for {ids}: status {status.vendor_status}"
+        text = f"{protocol.display_name} reported a failure for {format_ref(status.ref)}: status {status.vendor_status}"
         return text + (f": {status.message}" if status.message else "")
 
     def _get_next_poke_interval(self, started_at: Any, run_duration: Any, poke_count: int) -> float:
@@ -192,7 +193,8 @@ class DocStatusSensor(BaseSensorOperator):
             retry_after=self._retry_after,
             remaining=self.timeout - run_duration(),
         )
-        self.log.info("%s; next poll in %.1fs", self._pending_line or "waiting", delay)
+        level, line = self._pending
+        self.log.log(level, "%s; next poll in %.1fs", line, delay)
         return delay
 
     # deferrable --------------------------------------------------------------------
@@ -222,9 +224,11 @@ class DocStatusSensor(BaseSensorOperator):
             poll_immediately=False,
         )
         deadline = datetime.fromtimestamp(end_time, tz=timezone.utc).isoformat(timespec="seconds")
-        self.log.info(
+        level, line = self._pending
+        self.log.log(
+            level,
             "%s; deferring to the triggerer (%s), polling every %.0fs until %s",
-            self._pending_line or "waiting",
+            line,
             trigger_class.__name__,
             self._policy.next_delay(),
             deadline,

@@ -84,7 +84,9 @@ class ConnectionSettings:
     read_timeout: float = DEFAULT_READ_TIMEOUT
 
     @classmethod
-    def from_connection(cls, conn: ConnectionLike, *, default_host: str, expected_type: str | None = None) -> ConnectionSettings:
+    def from_connection(
+        cls, conn: ConnectionLike, *, default_host: str, expected_type: str | None = None
+    ) -> ConnectionSettings:
         conn_id = conn.conn_id
         if expected_type and conn.conn_type and conn.conn_type != expected_type:
             raise InvalidInputError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -16,13 +17,14 @@ class State(str, enum.Enum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
 
-    @property
-    def is_terminal(self) -> bool:
-        return self is not State.WAITING
-
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def format_ref(ref: Mapping[str, Any], sep: str = ", ") -> str:
+    """Vendor ids as ``name=value`` pairs, for log lines and error messages."""
+    return sep.join(f"{key}={value}" for key, value in ref.items())
 
 
 @dataclass(frozen=True)
@@ -73,14 +75,20 @@ class DocStatus:
         )
 
     def describe(self) -> str:
-        """A short human line: vendor, ids, status, progress and message."""
-        ids = " ".join(f"{key}={value}" for key, value in self.ref.items())
-        parts = [f"{self.vendor} {ids}", f"status={self.vendor_status} ({self.state.value})"]
+        """A short human line: vendor, ids, status, progress, message and any warning."""
+        parts = [f"{self.vendor} {format_ref(self.ref, ' ')}", f"status={self.vendor_status} ({self.state.value})"]
         if self.progress is not None:
             parts.append(f"progress={self.progress:.0%}")
         if self.message:
             parts.append(f"message={self.message!r}")
+        if self.warning:
+            parts.append(f"warning: {self.warning}")
         return " ".join(parts)
+
+    @property
+    def log_level(self) -> int:
+        """WARNING when the status carries a warning, else INFO."""
+        return logging.WARNING if self.warning else logging.INFO
 
 
 def _folded(values: Iterable[str], case_sensitive: bool) -> frozenset[str]:

@@ -129,8 +129,7 @@ class DocStatusTrigger(BaseTrigger):
                     errors_in_row=errors.in_row, retry_after=retry_after, remaining=remaining
                 )
                 if last is not None and errors.in_row == 0:
-                    line = last.describe() + (f" ({last.warning})" if last.warning else "")
-                    self.log.info("%s; next poll in %.1fs", line, delay)
+                    self.log.log(last.log_level, "%s; next poll in %.1fs", last.describe(), delay)
                 await self._sleep(delay)
         except TransientErrorsExhausted as exc:
             yield TriggerEvent(error_event("exhausted", str(exc)))

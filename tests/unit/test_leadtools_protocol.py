@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 import json
 
 import pytest
@@ -66,6 +67,7 @@ def test_done_carries_request_data_as_sent():
 def test_not_run_waits_with_a_warning_or_fails_when_asked():
     waiting = protocol().interpret(REF, answer(body={"FileStatus": 122, "RequestData": []}))
     assert waiting.state is State.WAITING and "Run was never called" in waiting.warning
+    assert "Run was never called" in waiting.describe() and waiting.log_level == logging.WARNING
     failing = protocol(fail_when_not_run=True).interpret(REF, answer(body={"FileStatus": 122}))
     assert failing.state is State.FAILED and failing.warning is None
 
