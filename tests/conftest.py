@@ -31,7 +31,11 @@ for _key in [k for k in os.environ if k.startswith("AIRFLOW_CONN_")]:
 import pytest  # noqa: E402
 import requests  # noqa: E402
 
-from airflow_docstatus.simulator.sandbox import SIMULATOR_CONNECTIONS, connection_env  # noqa: E402
+from airflow_docstatus.simulator.sandbox import (  # noqa: E402
+    SIMULATOR_CONNECTIONS,
+    connection_env,
+    simulator_connection,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,17 +82,14 @@ def sim_connections(simulator, monkeypatch):
 
 @pytest.fixture
 def connection(simulator, monkeypatch):
-    """Define a connection in the environment: ``connection("lt_bad", "leadtools", password="x")``."""
+    """Define a connection in the environment: ``connection("lt_bad", "leadtools", password="x")``.
+
+    Fields not given come from the vendor's entry in ``SIMULATOR_CONNECTIONS``.
+    """
 
     def define(conn_id: str, conn_type: str, **fields) -> str:
         spec = next(s for s in SIMULATOR_CONNECTIONS.values() if s["conn_type"] == conn_type)
-        conn = {
-            "conn_type": conn_type,
-            "host": simulator.url + spec["path"],
-            "login": spec["login"],
-            "password": spec["password"],
-            **fields,
-        }
+        conn = simulator_connection(simulator.url, spec, **fields)
         monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(conn))
         return conn_id
 

@@ -23,9 +23,11 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 # The simulator's default credentials (see scenarios/default.json), per connection id.
-SIMULATOR_CONNECTIONS: dict[str, dict[str, str]] = {
+# ``path`` is appended to the simulator's URL to make the host; ``extra`` is optional.
+SIMULATOR_CONNECTIONS: dict[str, dict[str, Any]] = {
     "leadtools_default": {
         "conn_type": "leadtools",
         "path": "/leadtools/api/",
@@ -37,16 +39,24 @@ SIMULATOR_CONNECTIONS: dict[str, dict[str, str]] = {
 
 def connection_env(simulator_url: str) -> dict[str, str]:
     """``AIRFLOW_CONN_<ID>`` variables (JSON form) pointing each vendor's default connection at the simulator."""
-    env = {}
-    for conn_id, spec in SIMULATOR_CONNECTIONS.items():
-        conn = {
-            "conn_type": spec["conn_type"],
-            "host": simulator_url.rstrip("/") + spec["path"],
-            "login": spec["login"],
-            "password": spec["password"],
-        }
-        env[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps(conn)
-    return env
+    return {
+        f"AIRFLOW_CONN_{conn_id.upper()}": json.dumps(simulator_connection(simulator_url, spec))
+        for conn_id, spec in SIMULATOR_CONNECTIONS.items()
+    }
+
+
+def simulator_connection(simulator_url: str, spec: Mapping[str, Any], **overrides: Any) -> dict[str, Any]:
+    """A connection (Airflow's JSON form) for one entry of ``SIMULATOR_CONNECTIONS``, fields overridable."""
+    conn = {
+        "conn_type": spec["conn_type"],
+        "host": simulator_url.rstrip("/") + spec["path"],
+        "login": spec.get("login"),
+        "password": spec.get("password"),
+    }
+    if spec.get("extra"):
+        conn["extra"] = dict(spec["extra"])
+    conn.update(overrides)
+    return conn
 
 
 @contextlib.contextmanager

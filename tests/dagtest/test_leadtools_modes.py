@@ -8,68 +8,16 @@ reads task states and XComs from the metadata database.
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+
+from tests.dagtest.support import dags_test, last_run, output_of
 
 pytestmark = pytest.mark.dagtest
 
 TEXT = [{"ServiceType": "Recognition", "RecognitionType": "Text", "data": [{"PageNumber": 1, "Text": "42"}]}]
 DONE_AFTER_WAITING = [{"status": 123, "polls": 1}, {"status": 100, "polls": 1}, {"status": 200, "payload": TEXT}]
 MODES = ["poke", "reschedule", "deferrable"]
-TEST_DAGS = Path(__file__).resolve().parent.parent / "dags"
-
-
-@pytest.fixture(scope="module")
-def dags_folder(airflow_db):
-    folder = airflow_db / "dags"
-    folder.mkdir(exist_ok=True)
-    shutil.copy(TEST_DAGS / "docstatus_sensor_modes.py", folder)
-    return folder
-
-
-def dags_test(dag_id: str, conf: dict) -> subprocess.CompletedProcess:
-    airflow = Path(sys.executable).with_name("airflow")
-    return subprocess.run(
-        [str(airflow), "dags", "test", dag_id, "-c", json.dumps(conf)],
-        capture_output=True, text=True, timeout=300, check=False,
-    )
-
-
-def last_run(dag_id: str) -> dict:
-    """Task states, tries and XComs of the newest run of ``dag_id``."""
-    from sqlalchemy import select
-
-    from airflow.models.dagrun import DagRun
-    from airflow.models.taskinstance import TaskInstance
-    from airflow.models.taskinstancehistory import TaskInstanceHistory
-    from airflow.models.xcom import XComModel
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        run = session.scalars(
-            select(DagRun).where(DagRun.dag_id == dag_id).order_by(DagRun.id.desc()).limit(1)
-        ).one()
-        tis = session.scalars(select(TaskInstance).where(TaskInstance.run_id == run.run_id,
-                                                         TaskInstance.dag_id == dag_id)).all()
-        xcoms = session.scalars(select(XComModel).where(XComModel.run_id == run.run_id,
-                                                        XComModel.dag_id == dag_id)).all()
-        history = session.scalars(select(TaskInstanceHistory).where(TaskInstanceHistory.run_id == run.run_id,
-                                                                    TaskInstanceHistory.dag_id == dag_id)).all()
-        return {
-            "state": str(run.state),
-            "tasks": {ti.task_id: str(ti.state) for ti in tis},
-            "tries": {ti.task_id: ti.try_number for ti in tis},
-            "xcom": {(x.task_id, x.key): XComModel.deserialize_value(x) for x in xcoms},
-            "history": [(h.task_id, str(h.state)) for h in history],
-        }
-
-
-def output_of(done: subprocess.CompletedProcess) -> str:
-    return done.stdout + done.stderr
 
 
 @pytest.mark.parametrize("mode", MODES)
