@@ -23,7 +23,9 @@ from . import leadtools
 from .documents import (
     Document,
     DocumentStore,
+    Script,
     SimulatorState,
+    Step,
     VendorConfig,
     parse_script,
     step_to_dict,
@@ -54,6 +56,7 @@ LISTEN_BACKLOG = 4096
 ScenarioSource = Mapping[str, Any] | str | Path | None
 VENDOR_SECTION_KEYS = frozenset({"credentials", "default_script", "scripts"})
 DOCUMENT_KEYS = frozenset({"vendor", "id", "script"})
+MAX_BULK_DOCUMENTS = 100_000
 
 
 # -- scenarios ----------------------------------------------------------------
@@ -144,10 +147,13 @@ def _vendor_config(vendor: VendorModule, section: Mapping[str, Any]) -> VendorCo
         raise ValueError(f"scenario {vendor.NAME!r}: {exc}") from None
 
 
-def create_document(
+def prepare_document(
     state: SimulatorState, vendor_name: str, doc_id: str | None = None, script: Any = None
-) -> Document:
-    """Create a scripted document; ValueError for an unknown vendor, id or script."""
+) -> tuple[str, str, Script]:
+    """Check a document's vendor, id and script without creating it: ``(vendor, id, steps)``.
+
+    ValueError for an unknown vendor, a bad id or a bad script.
+    """
     vendor = VENDORS.get(vendor_name)
     if vendor is None:
         raise ValueError(f"unknown vendor {vendor_name!r}; known: {sorted(VENDORS)}")
@@ -160,8 +166,14 @@ def create_document(
             doc_id = vendor.normalize_document_id(doc_id)
         except ValueError:
             raise ValueError(f"{doc_id!r} is not a valid {vendor_name} document id") from None
-    steps = state.vendors[vendor_name].resolve_script(script)
-    return state.store.create(vendor_name, doc_id, steps)
+    return vendor_name, doc_id, state.vendors[vendor_name].resolve_script(script)
+
+
+def create_document(
+    state: SimulatorState, vendor_name: str, doc_id: str | None = None, script: Any = None
+) -> Document:
+    """Create a scripted document; ValueError for an unknown vendor, id or script."""
+    return state.store.create(*prepare_document(state, vendor_name, doc_id, script))
 
 
 def build_state(scenario: Mapping[str, Any], store: DocumentStore | None = None) -> SimulatorState:
@@ -207,6 +219,65 @@ async def _create_document(request: web.Request) -> web.Response:
     except ValueError as exc:
         return _error(400, str(exc))
     return web.json_response({"vendor": document.vendor, "id": document.id}, status=201)
+
+
+async def _create_documents(request: web.Request) -> web.Response:
+    """Create many documents in one call, all or none: ``{"documents": [{vendor, id?, script?}, ...]}``."""
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return _error(400, "body must be JSON")
+    entries = body.get("documents") if isinstance(body, dict) else None
+    if not isinstance(entries, list) or not 0 < len(entries) <= MAX_BULK_DOCUMENTS:
+        return _error(400, f"body must be {{\"documents\": [...]}} with 1 to {MAX_BULK_DOCUMENTS} entries")
+    state = request.app[STATE_KEY]
+    prepared = []
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict) or set(entry) - DOCUMENT_KEYS:
+            return _error(400, f"document {index}: must be an object with keys {sorted(DOCUMENT_KEYS)}")
+        try:
+            prepared.append(prepare_document(state, entry.get("vendor", ""), entry.get("id"), entry.get("script")))
+        except ValueError as exc:
+            return _error(400, f"document {index}: {exc}")
+    documents = [state.store.create(*spec) for spec in prepared]
+    return web.json_response(
+        {"documents": [{"vendor": d.vendor, "id": d.id} for d in documents]}, status=201
+    )
+
+
+def _is_terminal(vendor: VendorModule, document: Document, step: Step) -> bool:
+    """Whether the document will never change again: a terminal status of its vendor
+    (``TERMINAL_STATUSES``), or, for a vendor that declares none, the last step of its script."""
+    if step.fault is not None:
+        return False
+    terminal = getattr(vendor, "TERMINAL_STATUSES", None)
+    if terminal is not None:
+        return step.status in terminal
+    return document.step_index >= len(document.script) - 1
+
+
+async def _ready(request: web.Request) -> web.Response:
+    """404 while the document is still going, 200 once it reached a terminal status.
+
+    A generic status check for plain HTTP pollers (the http provider's
+    HttpSensorTrigger), counted as ``ready_calls``; it is not a vendor status call.
+    """
+    vendor_name, raw_id = request.match_info["vendor"], request.match_info["id"]
+    vendor = VENDORS.get(vendor_name)
+    if vendor is None:
+        return _error(400, f"unknown vendor {vendor_name!r}")
+    state = request.app[STATE_KEY]
+    try:
+        doc_id = vendor.normalize_document_id(raw_id)
+    except ValueError:
+        doc_id = raw_id
+    document = state.store.get(vendor_name, doc_id)
+    if document is None:
+        return _error(400, f"no {vendor_name} document {raw_id!r}")
+    state.store.counters(vendor_name).ready_calls += 1
+    step = document.current_step()
+    ready = _is_terminal(vendor, document, step)
+    return web.json_response({"ready": ready, "status": step.status}, status=200 if ready else 404)
 
 
 async def _show_document(request: web.Request) -> web.Response:
@@ -258,6 +329,8 @@ def create_app(scenario: ScenarioSource = None) -> web.Application:
     app[STATE_KEY] = state
     app.router.add_get("/_sim/health", _health)
     app.router.add_post("/_sim/documents", _create_document)
+    app.router.add_post("/_sim/documents/bulk", _create_documents)
+    app.router.add_get("/_sim/ready/{vendor}/{id}", _ready)
     app.router.add_get("/_sim/documents/{vendor}/{id}", _show_document)
     app.router.add_post("/_sim/reset", _reset)
     app.router.add_get("/_sim/stats", _stats)

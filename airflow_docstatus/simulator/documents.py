@@ -295,6 +295,7 @@ class Counters:
     status_calls: int = 0
     start_calls: int = 0
     auth_failures: int = 0
+    ready_calls: int = 0
 
 
 @dataclass

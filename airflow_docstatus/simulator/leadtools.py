@@ -36,6 +36,8 @@ UPLOADED_NOT_RUN = 122
 VERIFYING = 123
 DONE = 200
 DELETED = 501
+TERMINAL_STATUSES: frozenset[int] = frozenset({200, 500, 501, 502, 600})
+"""FileStatus values after which a file never changes (the admin ``ready`` endpoint reads them)."""
 
 BAD_CREDENTIALS = "The AppID/Password combination is not valid"
 BAD_CREDENTIALS_FOR_GUID = (

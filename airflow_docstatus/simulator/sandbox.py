@@ -60,14 +60,21 @@ def simulator_connection(simulator_url: str, spec: Mapping[str, Any], **override
 
 
 @contextlib.contextmanager
-def running_simulator(scenario: str | os.PathLike | None = None, timeout: float = 30.0) -> Iterator[str]:
-    """Start the simulator in a child process on a free loopback port; yield its base URL."""
+def running_simulator(
+    scenario: str | os.PathLike | None = None, timeout: float = 30.0, quiet: bool = False
+) -> Iterator[str]:
+    """Start the simulator in a child process on a free loopback port; yield its base URL.
+
+    ``quiet`` turns off its per-request log lines (for load runs such as the benchmarks).
+    """
     with tempfile.TemporaryDirectory(prefix="docstatus-sim-") as tmp:
         port_file = Path(tmp) / "port"
         command = [sys.executable, "-m", "airflow_docstatus.simulator", "--host", "127.0.0.1", "--port", "0",
                    "--port-file", str(port_file)]
         if scenario:
             command += ["--scenario", str(scenario)]
+        if quiet:
+            command.append("--quiet")
         log = open(Path(tmp) / "simulator.log", "w")  # noqa: SIM115 - closed below
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         try:

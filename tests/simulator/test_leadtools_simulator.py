@@ -324,7 +324,7 @@ def test_admin_document_view_and_counters(sim):
     assert abs(view["calls"][0]["t"] - time.time()) < 60
     assert view["last_headers"]["Authorization"] == "<redacted>"
     assert PASSWORD not in json.dumps(view)
-    assert stats(sim) == {"status_calls": 3, "start_calls": 0, "auth_failures": 1}
+    assert stats(sim) == {"status_calls": 3, "start_calls": 0, "auth_failures": 1, "ready_calls": 0}
 
 
 def test_admin_create_with_id_name_and_default(sim):
@@ -367,10 +367,50 @@ def test_admin_reset_clears_documents_and_counters(sim):
     doc_id = create(sim, [{"status": 100}])
     query(sim, doc_id)
     call(sim, "UploadFile", fileurl="https://example.com/a.pdf")
-    assert stats(sim) == {"status_calls": 1, "start_calls": 1, "auth_failures": 0}
+    assert stats(sim) == {"status_calls": 1, "start_calls": 1, "auth_failures": 0, "ready_calls": 0}
     assert requests.post(f"{sim.url}/_sim/reset", timeout=5).status_code == 200
-    assert stats(sim) == {"status_calls": 0, "start_calls": 0, "auth_failures": 0}
+    assert stats(sim) == {"status_calls": 0, "start_calls": 0, "auth_failures": 0, "ready_calls": 0}
     assert requests.get(f"{sim.url}/_sim/documents/leadtools/{doc_id}", timeout=5).status_code == 404
+
+
+def test_admin_bulk_create_makes_every_document_or_none(sim):
+    chosen = str(uuid.uuid4())
+    body = {"documents": [
+        {"vendor": "leadtools", "script": [{"status": 100}]},
+        {"vendor": "leadtools", "id": chosen.upper(), "script": "rejected"},
+        {"vendor": "leadtools"},
+    ]}
+    answer = requests.post(f"{sim.url}/_sim/documents/bulk", json=body, timeout=5)
+    assert answer.status_code == 201, answer.text
+    made = answer.json()["documents"]
+    assert [d["vendor"] for d in made] == ["leadtools"] * 3 and made[1]["id"] == chosen
+    assert [document(sim, d["id"])["status"] for d in made] == [100, 123, 123]
+
+    bad = {"documents": [{"vendor": "leadtools", "id": str(uuid.uuid4())}, {"vendor": "leadtools", "script": "nope"}]}
+    answer = requests.post(f"{sim.url}/_sim/documents/bulk", json=bad, timeout=5)
+    assert answer.status_code == 400 and "document 1: unknown script 'nope'" in answer.json()["error"]
+    first = bad["documents"][0]["id"]
+    assert requests.get(f"{sim.url}/_sim/documents/leadtools/{first}", timeout=5).status_code == 404
+    for body in ({"documents": []}, {"documents": "x"}, [], {"documents": [{"vendor": "leadtools", "x": 1}]}):
+        assert requests.post(f"{sim.url}/_sim/documents/bulk", json=body, timeout=5).status_code == 400
+
+
+def test_admin_ready_is_404_until_a_terminal_status_then_200_and_counted(sim):
+    doc_id = create(sim, [{"status": 123, "seconds": 0.3}, {"status": 100, "seconds": 0.3}, {"status": 200}])
+    ready = f"{sim.url}/_sim/ready/leadtools/{doc_id.upper()}"
+    first = requests.get(ready, timeout=5)
+    assert (first.status_code, first.json()) == (404, {"ready": False, "status": 123})
+    time.sleep(0.7)
+    done = requests.get(ready, timeout=5)
+    assert (done.status_code, done.json()) == (200, {"ready": True, "status": 200})
+    failed = create(sim, [{"status": 502}])
+    assert requests.get(f"{sim.url}/_sim/ready/leadtools/{failed}", timeout=5).status_code == 200
+    never_run = create(sim, [{"status": 122}])  # the last step, but 122 is not terminal
+    assert requests.get(f"{sim.url}/_sim/ready/leadtools/{never_run}", timeout=5).status_code == 404
+    assert stats(sim) == {"status_calls": 0, "start_calls": 0, "auth_failures": 0, "ready_calls": 4}
+    assert document(sim, doc_id)["status_calls"] == 0  # not a vendor status call
+    assert requests.get(f"{sim.url}/_sim/ready/leadtools/{uuid.uuid4()}", timeout=5).status_code == 400
+    assert requests.get(f"{sim.url}/_sim/ready/nobody/{doc_id}", timeout=5).status_code == 400
 
 
 # -- scenarios ------------------------------------------------------------------
