@@ -13,6 +13,7 @@ from airflow_docstatus.engine.errors import TransientError, TransientErrorsExhau
 
 DEFAULT_MAX_CONSECUTIVE_ERRORS = 10
 DEFAULT_ERROR_BACKOFF_CAP = 300.0
+DEFAULT_BACKOFF_CAP = 300.0
 
 
 @dataclass(frozen=True)
@@ -22,12 +23,33 @@ class PollPolicy:
     - ``interval``: the normal wait;
     - ``floor``: the vendor's minimum gap between two polls, never undercut;
     - after transient errors the wait grows exponentially (with jitter) up to ``error_backoff_cap``;
-    - a vendor's ``Retry-After`` is honoured, but never past the deadline.
+    - a vendor's ``Retry-After`` is honoured, but never past the deadline;
+    - with ``backoff``, the normal wait doubles after each poll that finds the
+      document still waiting, up to ``max_interval`` (default 300 s), and never
+      drops below ``interval`` (see ``interval_after``).
+
+    No wait is ever shorter than ``interval``, so a caller that polls only
+    after these waits makes at most elapsed/interval + 1 calls.
     """
 
     interval: float
     floor: float = 0.0
     error_backoff_cap: float = DEFAULT_ERROR_BACKOFF_CAP
+    backoff: bool = False
+    max_interval: float | None = None
+
+    @property
+    def shortest(self) -> float:
+        """The shortest gap this policy ever leaves between two polls."""
+        return max(self.interval, self.floor)
+
+    def interval_after(self, polls: int) -> float:
+        """The normal wait after the ``polls``-th poll (1 for the first): ``interval``,
+        or with ``backoff`` ``interval * 2 ** (polls - 1)`` capped at ``max_interval``."""
+        if not self.backoff or polls <= 1:
+            return self.interval
+        cap = DEFAULT_BACKOFF_CAP if self.max_interval is None else self.max_interval
+        return max(self.interval, min(self.interval * 2.0 ** min(polls - 1, 62), cap))
 
     def next_delay(
         self,

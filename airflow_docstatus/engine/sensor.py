@@ -222,6 +222,8 @@ class DocStatusSensor(BaseSensorOperator):
             end_time=end_time,
             max_consecutive_errors=self.max_consecutive_errors,
             poll_immediately=False,
+            exponential_backoff=self.exponential_backoff,
+            max_wait=None if self.max_wait is None else self.max_wait.total_seconds(),
         )
         deadline = datetime.fromtimestamp(end_time, tz=timezone.utc).isoformat(timespec="seconds")
         level, line = self._pending

@@ -33,6 +33,15 @@ class DocStatusTrigger(BaseTrigger):
     :param end_time: the deadline as wall-clock epoch seconds, or None for none.
     :param max_consecutive_errors: transient failures tolerated in a row.
     :param poll_immediately: poll at once on start; a sensor that just poked passes False.
+    :param exponential_backoff: double the wait after each poll that finds the document
+        still waiting (the sensor's argument of the same name).
+    :param max_wait: the longest wait between polls with ``exponential_backoff``, in
+        seconds (default 300).
+
+    Polls are never closer than ``poll_interval``: near the deadline, when less
+    than one interval is left, the trigger waits the deadline out and times out
+    on the last status it saw rather than polling again early. So a document
+    costs at most elapsed/poll_interval + 1 status calls.
 
     Only data is serialized (ids, connection id, numbers), never a secret, so
     a triggerer restart rebuilds the trigger with the same deadline.
@@ -51,6 +60,8 @@ class DocStatusTrigger(BaseTrigger):
         end_time: float | None = None,
         max_consecutive_errors: int = DEFAULT_MAX_CONSECUTIVE_ERRORS,
         poll_immediately: bool = True,
+        exponential_backoff: bool = False,
+        max_wait: float | None = None,
         **ids_and_options: Any,
     ) -> None:
         super().__init__()
@@ -67,7 +78,16 @@ class DocStatusTrigger(BaseTrigger):
         self.end_time = None if end_time is None else float(end_time)
         self.max_consecutive_errors = int(max_consecutive_errors)
         self.poll_immediately = bool(poll_immediately)
-        self.policy = PollPolicy(interval=self.poll_interval, floor=protocol.min_poll_interval)
+        self.exponential_backoff = bool(exponential_backoff)
+        self.max_wait = None if max_wait is None else float(max_wait)
+        if self.max_wait is not None and self.max_wait < 0:
+            raise ValueError(f"{type(self).__name__}: max_wait must be a number of seconds >= 0, got {max_wait!r}")
+        self.policy = PollPolicy(
+            interval=self.poll_interval,
+            floor=protocol.min_poll_interval,
+            backoff=self.exponential_backoff,
+            max_interval=self.max_wait,
+        )
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -80,6 +100,8 @@ class DocStatusTrigger(BaseTrigger):
                 "end_time": self.end_time,
                 "max_consecutive_errors": self.max_consecutive_errors,
                 "poll_immediately": self.poll_immediately,
+                "exponential_backoff": self.exponential_backoff,
+                "max_wait": self.max_wait,
             },
         )
 
@@ -95,11 +117,13 @@ class DocStatusTrigger(BaseTrigger):
         hook = self.hook_class(self.conn_id, **self.options)
         errors = ErrorBudget(self.max_consecutive_errors)
         last: DocStatus | None = None
+        polls = 0
         try:
             if not self.poll_immediately:
                 await self._sleep(self.policy.next_delay(remaining=self._remaining()))
             while True:
                 retry_after: float | None = None
+                polls += 1
                 try:
                     status = await hook.acheck_status(**self.ref)
                 except TransientError as exc:
@@ -118,16 +142,24 @@ class DocStatusTrigger(BaseTrigger):
                         yield TriggerEvent(failed_event(status))
                         return
                     retry_after = status.retry_after
-                remaining = self._remaining()
-                if remaining is not None and remaining <= 0:
-                    message = f"Sensor has timed out: the deadline {self._deadline_text()} passed"
-                    if last is not None:
-                        message += f"; last seen: {last.describe()}"
-                    yield TriggerEvent(timeout_event(message, last))
-                    return
                 delay = self.policy.next_delay(
-                    errors_in_row=errors.in_row, retry_after=retry_after, remaining=remaining
+                    base=self.policy.interval_after(polls), errors_in_row=errors.in_row, retry_after=retry_after
                 )
+                remaining = self._remaining()
+                if remaining is not None and delay > remaining:
+                    if remaining < self.policy.shortest:
+                        # No room for one more poll a full interval away: wait the
+                        # deadline out and time out on the last status seen.
+                        if last is not None and errors.in_row == 0:
+                            self.log.log(last.log_level, "%s; deadline in %.1fs", last.describe(), max(remaining, 0))
+                        if remaining > 0:
+                            await self._sleep(remaining)
+                        message = f"Sensor has timed out: the deadline {self._deadline_text()} passed"
+                        if last is not None:
+                            message += f"; last seen: {last.describe()}"
+                        yield TriggerEvent(timeout_event(message, last))
+                        return
+                    delay = remaining  # one last poll, at the deadline
                 if last is not None and errors.in_row == 0:
                     self.log.log(last.log_level, "%s; next poll in %.1fs", last.describe(), delay)
                 await self._sleep(delay)

@@ -10,6 +10,7 @@ from airflow_docstatus.engine.transport_async import SESSIONS
 from airflow_docstatus.triggers.leadtools import LeadtoolsQueryTrigger
 
 TEXT = [{"ServiceType": "Recognition", "RecognitionType": "Text", "data": [{"Text": "hello"}]}]
+FILE_ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
 CLASSPATH = "airflow_docstatus.triggers.leadtools.LeadtoolsQueryTrigger"
 
 
@@ -59,8 +60,15 @@ def test_serialize_round_trip_keeps_ids_and_the_deadline():
         "end_time": 1234.5,
         "max_consecutive_errors": 10,
         "poll_immediately": True,
+        "exponential_backoff": False,
+        "max_wait": None,
     }
     assert LeadtoolsQueryTrigger(**kwargs).serialize() == (classpath, kwargs)
+    backoff = LeadtoolsQueryTrigger(file_id=FILE_ID, exponential_backoff=True, max_wait=60)
+    assert LeadtoolsQueryTrigger(**backoff.serialize()[1]).serialize() == backoff.serialize()
+    assert backoff.serialize()[1]["max_wait"] == 60.0
+    with pytest.raises(ValueError, match="max_wait must be a number of seconds >= 0"):
+        LeadtoolsQueryTrigger(file_id=FILE_ID, max_wait=-1)
 
 
 def test_unknown_arguments_and_bad_ids_are_refused():
@@ -93,14 +101,52 @@ async def test_rejected_file_yields_a_failed_event(sim_connections):
 
 
 @pytest.mark.asyncio
-async def test_deadline_yields_a_timeout_event_and_clamps_the_last_sleep(sim_connections):
+async def test_deadline_yields_a_timeout_event_without_polling_early(sim_connections):
     file_id = sim_connections.create("leadtools", [{"status": 100}])
     clock = FakeClock()
     events = await events_of(make_trigger(file_id, clock, poll_interval=5, end_time=clock.now + 12))
     assert [e["status"] for e in events] == ["timeout"]
     assert "last seen: leadtools" in events[0]["message"] and events[0]["docstatus"]["vendor_status"] == "100"
+    # Polls at 0, 5 and 10 s; with 2 s left there is no room for another a full
+    # interval away, so it waits the deadline out instead of polling at 12 s.
     assert clock.sleeps == [5.0, 5.0, 2.0]
-    assert sim_connections.document("leadtools", file_id)["status_calls"] == 4
+    assert sim_connections.document("leadtools", file_id)["status_calls"] == 3
+
+
+WAITING_THEN_429 = [{"status": 100, "polls": 2}, {"fault": "http_429", "retry_after": 1, "polls": 1},
+                    {"fault": "http_500", "polls": 1}, {"status": 100}]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("script", [[{"status": 100}], WAITING_THEN_429], ids=["waiting", "with-errors"])
+@pytest.mark.parametrize("backoff", [False, True], ids=["fixed", "backoff"])
+@pytest.mark.parametrize("deadline", [4.9, 5.0, 12.0, 17.5, 33.0, 100.0])
+@pytest.mark.parametrize("poll_immediately", [True, False], ids=["trigger", "handoff"])
+async def test_calls_per_document_never_exceed_elapsed_over_interval_plus_one(
+    sim_connections, script, backoff, deadline, poll_immediately
+):
+    file_id = sim_connections.create("leadtools", script)
+    clock = FakeClock()
+    start = clock.now
+    trigger = make_trigger(file_id, clock, poll_interval=5, end_time=start + deadline, exponential_backoff=backoff,
+                           max_wait=20, poll_immediately=poll_immediately)
+    events = await events_of(trigger)
+    assert [e["status"] for e in events] == ["timeout"]
+    elapsed = clock.now - start
+    assert elapsed == pytest.approx(deadline)  # it times out at the deadline, not before
+    calls = sim_connections.document("leadtools", file_id)["status_calls"]
+    assert 1 <= calls <= elapsed / 5 + 1
+    assert all(gap >= 5.0 for gap in clock.sleeps[:-1])
+
+
+@pytest.mark.asyncio
+async def test_exponential_backoff_doubles_the_wait_up_to_max_wait(sim_connections):
+    file_id = sim_connections.create("leadtools", [{"status": 100, "polls": 6}, {"status": 200, "payload": TEXT}])
+    clock = FakeClock()
+    events = await events_of(make_trigger(file_id, clock, poll_interval=5, exponential_backoff=True, max_wait=30))
+    assert events[0]["status"] == "success"
+    assert clock.sleeps == [5.0, 10.0, 20.0, 30.0, 30.0, 30.0]
+    assert sim_connections.document("leadtools", file_id)["status_calls"] == 7
 
 
 @pytest.mark.asyncio

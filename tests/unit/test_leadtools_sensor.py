@@ -73,3 +73,13 @@ def test_execute_complete_raises_the_right_exception_for_each_outcome():
     assert not isinstance(caught.value, AirflowFailException)  # Airflow's own retries may still apply
     with pytest.raises(AirflowException, match="unknown status"):
         sensor().execute_complete({}, {"status": "bogus"})
+
+
+def test_deferring_hands_the_backoff_arguments_to_the_trigger(monkeypatch):
+    deferred = {}
+    s = sensor(deferrable=True, poke_interval=5, timeout=600, exponential_backoff=True, max_wait=45)
+    monkeypatch.setattr(s, "defer", lambda **kwargs: deferred.update(kwargs))
+    s._defer()
+    kwargs = deferred["trigger"].serialize()[1]
+    assert (kwargs["exponential_backoff"], kwargs["max_wait"], kwargs["poll_interval"]) == (True, 45.0, 5.0)
+    assert kwargs["poll_immediately"] is False

@@ -75,6 +75,16 @@ def test_policy_backs_off_exponentially_with_jitter_up_to_the_cap():
     assert delays[-1] >= 10.0
 
 
+def test_policy_interval_backs_off_only_when_asked_and_never_below_the_interval():
+    fixed = PollPolicy(interval=5.0)
+    assert [fixed.interval_after(n) for n in range(1, 5)] == [5.0] * 4
+    grows = PollPolicy(interval=5.0, backoff=True, max_interval=30.0)
+    assert [grows.interval_after(n) for n in range(1, 7)] == [5.0, 10.0, 20.0, 30.0, 30.0, 30.0]
+    assert PollPolicy(interval=5.0, backoff=True).interval_after(100) == 300.0  # the default cap
+    assert PollPolicy(interval=5.0, backoff=True, max_interval=1.0).interval_after(3) == 5.0
+    assert PollPolicy(interval=1.0, floor=2.0).shortest == 2.0
+
+
 def test_budget_fails_on_the_limit_and_resets_on_success():
     budget = ErrorBudget(limit=3)
     budget.failed(TransientError("one"))
