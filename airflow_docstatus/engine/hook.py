@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseHook
@@ -16,14 +18,48 @@ if TYPE_CHECKING:
     from airflow_docstatus.engine.transport_sync import SyncTransport
 
 
-async def aget_connection(conn_id: str) -> Any:
-    """Fetch a connection without blocking the event loop (Airflow 3.0 lacks ``aget_connection``)."""
+# Connections loaded in an event loop, shared by every trigger of the same
+# connection for a short while: a thousand triggers starting together make one
+# lookup, not a thousand. Keyed by loop, so nothing crosses event loops.
+CONNECTION_CACHE_SECONDS = 30.0
+_LOADED: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, tuple[float, asyncio.Future]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _load_connection(conn_id: str) -> Any:
     native = getattr(BaseHook, "aget_connection", None)
     if native is not None:
         return await native(conn_id)
     from asgiref.sync import sync_to_async
 
     return await sync_to_async(BaseHook.get_connection)(conn_id)
+
+
+async def aget_connection(conn_id: str) -> Any:
+    """Fetch a connection without blocking the event loop (Airflow 3.0 lacks ``aget_connection``).
+
+    A connection loaded in this event loop is reused for ``CONNECTION_CACHE_SECONDS``;
+    a failed lookup is not kept, and ``forget_connection`` drops one (after an auth failure).
+    """
+    loop = asyncio.get_running_loop()
+    loaded = _LOADED.setdefault(loop, {})
+    entry = loaded.get(conn_id)
+    if entry is None or loop.time() >= entry[0]:
+        entry = loaded[conn_id] = (loop.time() + CONNECTION_CACHE_SECONDS, loop.create_task(_load_connection(conn_id)))
+    try:
+        return await asyncio.shield(entry[1])
+    except Exception:
+        if loaded.get(conn_id) is entry:
+            del loaded[conn_id]
+        raise
+
+
+def forget_connection(conn_id: str) -> None:
+    """Drop a connection loaded in this event loop, so the next user loads it afresh."""
+    loaded = _LOADED.get(asyncio.get_running_loop())
+    if loaded is not None:
+        loaded.pop(conn_id, None)
 
 
 def _field_behaviour(hook_class: type[DocStatusHook]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from airflow_docstatus.engine.errors import (
     TransientErrorsExhausted,
 )
 from airflow_docstatus.engine.events import error_event, failed_event, success_event, timeout_event
-from airflow_docstatus.engine.hook import DocStatusHook
+from airflow_docstatus.engine.hook import DocStatusHook, forget_connection
 from airflow_docstatus.engine.policy import DEFAULT_MAX_CONSECUTIVE_ERRORS, ErrorBudget, PollPolicy
 from airflow_docstatus.engine.status import DocStatus, State
 
@@ -166,6 +166,7 @@ class DocStatusTrigger(BaseTrigger):
         except TransientErrorsExhausted as exc:
             yield TriggerEvent(error_event("exhausted", str(exc)))
         except AuthenticationError as exc:
+            forget_connection(self.conn_id)  # the next trigger of this connection reads it afresh
             yield TriggerEvent(error_event("auth", str(exc)))
         except PermanentError as exc:
             yield TriggerEvent(error_event("permanent", str(exc)))

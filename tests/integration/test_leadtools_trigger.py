@@ -150,6 +150,34 @@ async def test_exponential_backoff_doubles_the_wait_up_to_max_wait(sim_connectio
 
 
 @pytest.mark.asyncio
+async def test_triggers_of_one_connection_load_it_once_and_forget_it_after_an_auth_failure(
+    sim_connections, connection, monkeypatch
+):
+    from airflow_docstatus.engine import hook as hook_module
+
+    loads = []
+    real = hook_module._load_connection
+
+    async def counting(conn_id):
+        loads.append(conn_id)
+        return await real(conn_id)
+
+    monkeypatch.setattr(hook_module, "_load_connection", counting)
+    ids = [sim_connections.create("leadtools", [{"status": 200, "payload": TEXT}]) for _ in range(20)]
+    results = await asyncio.gather(*(events_of(make_trigger(i, FakeClock())) for i in ids))
+    assert all(r[0]["status"] == "success" for r in results)
+    assert loads == ["leadtools_default"]
+
+    conn_id = connection("lt_rotated", "leadtools", password="old-password")
+    first = await events_of(make_trigger(ids[0], FakeClock(), leadtools_conn_id=conn_id))
+    assert first[0]["kind"] == "auth"
+    connection("lt_rotated", "leadtools")  # the password is fixed in the connection
+    again = await events_of(make_trigger(ids[0], FakeClock(), leadtools_conn_id=conn_id))
+    assert again[0]["status"] == "success"
+    assert loads == ["leadtools_default", "lt_rotated", "lt_rotated"]
+
+
+@pytest.mark.asyncio
 async def test_sensor_handoff_waits_before_the_first_poll(sim_connections):
     file_id = sim_connections.create("leadtools", [{"status": 200, "payload": TEXT}])
     clock = FakeClock()
