@@ -89,6 +89,16 @@ class DocStatusTrigger(BaseTrigger):
             max_interval=self.max_wait,
         )
 
+    @property
+    def log(self) -> Any:
+        """One logger per trigger class, shared by its instances.
+
+        The triggerer routes each line to its trigger's log by context
+        variables bound when the trigger starts, not by the logger object, so
+        thousands of waiting triggers need not hold thousands of loggers.
+        """
+        return type(self).logger()
+
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
             f"{type(self).__module__}.{type(self).__qualname__}",

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from airflow_docstatus.engine.transport_async import SESSIONS
+from airflow_docstatus.engine.trigger import DocStatusTrigger
 from airflow_docstatus.triggers.leadtools import LeadtoolsQueryTrigger
 
 TEXT = [{"ServiceType": "Recognition", "RecognitionType": "Text", "data": [{"Text": "hello"}]}]
@@ -69,6 +70,13 @@ def test_serialize_round_trip_keeps_ids_and_the_deadline():
     assert backoff.serialize()[1]["max_wait"] == 60.0
     with pytest.raises(ValueError, match="max_wait must be a number of seconds >= 0"):
         LeadtoolsQueryTrigger(file_id=FILE_ID, max_wait=-1)
+
+
+def test_triggers_of_a_class_share_one_logger_named_after_it():
+    first, second = LeadtoolsQueryTrigger(file_id=FILE_ID), LeadtoolsQueryTrigger(file_id=FILE_ID)
+    assert first.log is second.log is LeadtoolsQueryTrigger.logger()
+    assert first.log is not DocStatusTrigger.logger()
+    first.log.info("shared logger works")  # the triggerer tells triggers apart by context variables
 
 
 def test_unknown_arguments_and_bad_ids_are_refused():
