@@ -1,13 +1,15 @@
 # make demo: set up, then run every example DAG against the simulator.
 # make test: set up, then run the whole test suite.
-# Both create .venv and install what they need; nothing else is required.
+# make bench: set up with the benchmark extras, then run the triggerer-scale and import-cost benchmarks.
+# Each creates .venv and installs what it needs; nothing else is required.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+BENCH_INSTALLED := $(VENV)/.bench-installed
 
-.PHONY: demo test setup clean
+.PHONY: demo test bench setup clean
 
 setup: $(INSTALLED)
 
@@ -22,6 +24,13 @@ demo: $(INSTALLED)
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+$(BENCH_INSTALLED): $(INSTALLED)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test,bench]"
+	touch $@
+
+bench: $(BENCH_INSTALLED)
+	$(BIN)/python benchmarks/triggerer_scale.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .demo .airflow-test *.egg-info

@@ -57,6 +57,7 @@ ScenarioSource = Mapping[str, Any] | str | Path | None
 VENDOR_SECTION_KEYS = frozenset({"credentials", "default_script", "scripts"})
 DOCUMENT_KEYS = frozenset({"vendor", "id", "script"})
 MAX_BULK_DOCUMENTS = 100_000
+MAX_REQUEST_BYTES = 64 * 1024 * 1024  # room for a bulk creation of many scripted documents
 
 
 # -- scenarios ----------------------------------------------------------------
@@ -325,7 +326,7 @@ async def _stats(request: web.Request) -> web.Response:
 def create_app(scenario: ScenarioSource = None) -> web.Application:
     """The simulator application: every vendor's routes plus the ``/_sim/`` admin API."""
     state = build_state(load_scenario(scenario))
-    app = web.Application()
+    app = web.Application(client_max_size=MAX_REQUEST_BYTES)
     app[STATE_KEY] = state
     app.router.add_get("/_sim/health", _health)
     app.router.add_post("/_sim/documents", _create_document)

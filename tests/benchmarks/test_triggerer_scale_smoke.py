@@ -1,0 +1,41 @@
+"""The benchmark still runs: a tiny triggerer-scale run end to end, so `make bench` cannot rot unnoticed."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_a_tiny_run_prints_the_table_and_writes_the_results(tmp_path):
+    impls = "ours,naive"
+    try:
+        import airflow.providers.http  # noqa: F401 - only with the bench extra
+        impls += ",http"
+    except ImportError:
+        pass
+    (tmp_path / "benchmarks.md").write_text("# Benchmarks\n\nkept\n")
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "triggerer_scale.py"), "--n", "20", "--impls", impls,
+         "--interval", "2", "--finish-after", "3", "--spread", "0.5", "--skip-import-cost",
+         "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "| 20 | ours (DocStatusTrigger) |" in done.stdout
+    assert "| 20 | sync hook via sync_to_async |" in done.stdout
+    summary = json.loads((tmp_path / "benchmarks.json").read_text())
+    for result in summary["results"]:
+        assert "failed" not in result, result
+        assert result["errors"] == 0 and result["outcomes"] == {"success": 20}
+        # Each document is done 3 s after its trigger starts: polls at 0, 2 and 4 s.
+        assert result["requests"] == result["minimum_requests"] == 60
+        assert result["cpu_ms_per_poll"] > 0 and result["lag_ms"]["ticks"] > 0
+    page = (tmp_path / "benchmarks.md").read_text()
+    assert page.startswith("# Benchmarks\n\nkept\n") and "<!-- results:start" in page
+    if importlib.util.find_spec("matplotlib") is not None:
+        assert (tmp_path / "benchmarks.png").stat().st_size > 1000
