@@ -34,7 +34,7 @@ class SessionPool:
         key = (id(asyncio.get_running_loop()), conn_id)
         lease = self._leases.get(key)
         if lease is None or lease.session.closed:
-            connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, keepalive_timeout=60)
+            connector = aiohttp.TCPConnector(limit=MAX_CONNECTIONS, limit_per_host=0, keepalive_timeout=60)
             lease = self._leases[key] = _Lease(aiohttp.ClientSession(connector=connector))
         lease.users += 1
         return lease.session
@@ -54,6 +54,11 @@ class SessionPool:
         return sum(1 for lease in self._leases.values() if not lease.session.closed)
 
 
+# Keep-alive connections one session may hold. Past it, a request waits for a
+# free connection rather than opening one more: after an event-loop stall,
+# thousands of overdue polls reuse a hundred sockets instead of opening
+# thousands (and the garbage collector has fewer objects to walk).
+MAX_CONNECTIONS = 100
 SESSIONS = SessionPool()
 _SSL_CONTEXTS: dict[str, ssl.SSLContext] = {}
 

@@ -286,3 +286,25 @@ async def test_a_large_result_stays_out_of_the_event_and_the_worker_fetches_it(s
     assert payload == big
     assert ti.pushed["docstatus"]["vendor_status"] == "200"
     assert sim_connections.document("leadtools", file_id)["status_calls"] == 2
+
+
+@pytest.mark.asyncio
+async def test_a_burst_of_slow_polls_waits_for_pooled_connections_instead_of_opening_more(sim_connections):
+    from airflow_docstatus.engine.transport_async import MAX_CONNECTIONS
+
+    script = [{"fault": "slow", "delay": 0.3, "status": 100, "polls": 1}, {"status": 200, "payload": TEXT}]
+    ids = [sim_connections.create("leadtools", script) for _ in range(MAX_CONNECTIONS + 30)]
+    peak = 0
+
+    async def watch():
+        nonlocal peak
+        while True:
+            for lease in SESSIONS._leases.values():
+                peak = max(peak, len(lease.session.connector._acquired))
+            await asyncio.sleep(0.01)
+
+    watcher = asyncio.create_task(watch())
+    results = await asyncio.gather(*(events_of(make_trigger(i, FakeClock())) for i in ids))
+    watcher.cancel()
+    assert all(r[0]["status"] == "success" for r in results)
+    assert MAX_CONNECTIONS // 2 < peak <= MAX_CONNECTIONS
