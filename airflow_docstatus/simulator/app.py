@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from . import expertai, leadtools
+from . import expertai, leadtools, smartdocumentor
 from .documents import (
     Document,
     DocumentStore,
@@ -58,6 +58,7 @@ class VendorModule(Protocol):
 VENDOR_MODULES: tuple[VendorModule, ...] = (
     leadtools,
     expertai,
+    smartdocumentor,
 )
 VENDORS: dict[str, VendorModule] = {module.NAME: module for module in VENDOR_MODULES}
 

@@ -42,6 +42,13 @@ SIMULATOR_CONNECTIONS: dict[str, dict[str, Any]] = {
         "password": "sim-expertai-secret",
         "extra": {"auth_url": "{url}/expertai/oauth2/token"},
     },
+    "smartdocumentor_default": {
+        "conn_type": "smartdocumentor",
+        "path": "/smartdocumentor",
+        "login": "sim-sd-client",
+        "password": "sim-sd-secret",
+        "extra": {"scope": "WebAPI", "token_url": "{url}/smartdocumentor/connect/token"},
+    },
 }
 
 
