@@ -30,8 +30,11 @@ StepKeyCheck = Callable[[Any], None]
 """Checks the value of a vendor-specific step key (raises ValueError)."""
 ExtraStepKeys = Mapping[str, StepKeyCheck]
 
+# Refusals a vendor may answer a status call with: permanent, so a sensor must fail at once.
+REFUSAL_FAULTS: frozenset[str] = frozenset({"http_400", "http_403", "http_404", "http_405", "http_413"})
+
 FAULT_KINDS: frozenset[str] = frozenset(
-    {"http_500", "http_502", "http_503", "http_429", "reset", "slow", "html", "garbled"}
+    {"http_500", "http_502", "http_503", "http_429", "reset", "slow", "html", "garbled", *REFUSAL_FAULTS}
 )
 """Fault names a step may use instead of a normal answer."""
 
