@@ -345,6 +345,10 @@ class DocumentStore:
     def get(self, vendor: str, doc_id: str) -> Document | None:
         return self._documents.get((vendor, doc_id))
 
+    def of_vendor(self, vendor: str) -> list[Document]:
+        """Every document of ``vendor``, oldest first."""
+        return [document for (owner, _), document in self._documents.items() if owner == vendor]
+
     def counters(self, vendor: str) -> Counters:
         return self._counters.setdefault(vendor, Counters())
 
