@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from . import leadtools
+from . import azure_translation, leadtools
 from .documents import (
     Document,
     DocumentStore,
@@ -43,7 +43,7 @@ class VendorModule(Protocol):
     def add_routes(self, app: web.Application, state: SimulatorState) -> None: ...
 
 
-VENDOR_MODULES: tuple[VendorModule, ...] = (leadtools,)
+VENDOR_MODULES: tuple[VendorModule, ...] = (leadtools, azure_translation)
 VENDORS: dict[str, VendorModule] = {module.NAME: module for module in VENDOR_MODULES}
 
 STATE_KEY = web.AppKey("docstatus_simulator_state", SimulatorState)

@@ -34,6 +34,11 @@ SIMULATOR_CONNECTIONS: dict[str, dict[str, Any]] = {
         "login": "sim-leadtools-app",
         "password": "sim-leadtools-secret",
     },
+    "azure_document_translation_default": {
+        "conn_type": "azure_document_translation",
+        "path": "/azure/",
+        "password": "sim-azure-translation-key",
+    },
 }
 
 
