@@ -9,6 +9,10 @@ from airflow_docstatus.connection_forms import connection_types
 
 _INTEGRATIONS = {
     "LEADTOOLS Cloud Services": ("leadtools", "https://services.leadtools.com/documentation/api-reference"),
+    "Azure AI Document Translation": (
+        "azure_translation",
+        "https://learn.microsoft.com/azure/ai-services/translator/document-translation/overview",
+    ),
 }
 
 
