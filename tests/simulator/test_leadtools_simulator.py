@@ -78,10 +78,8 @@ def wait_for_status(sim: ThreadedSimulator, doc_id: str, wanted: int, timeout: f
 def test_handle_attributes(server):
     assert server.url == f"http://127.0.0.1:{server.port}"
     assert server.leadtools_base == f"{server.url}/leadtools/api/"
-    assert requests.get(f"{server.url}/_sim/health", timeout=5).json() == {
-        "status": "ok",
-        "vendors": ["leadtools"],
-    }
+    health = requests.get(f"{server.url}/_sim/health", timeout=5).json()
+    assert health["status"] == "ok" and "leadtools" in health["vendors"]  # other vendors are listed beside it
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
