@@ -257,3 +257,8 @@ def test_admin_ids_are_batch_or_batch_colon_document_guids(sim):
         assert answer.status_code == 400
     answer = requests.post(f"{sim.url}/_sim/documents", json={"vendor": VENDOR, "script": [{"status": 3}]}, timeout=5)
     assert answer.status_code == 400 and "non-empty string" in answer.json()["error"]
+
+
+def test_health_and_stats_list_azure(sim):
+    assert VENDOR in requests.get(f"{sim.url}/_sim/health", timeout=5).json()["vendors"]
+    assert stats(sim) == {"status_calls": 0, "start_calls": 0, "auth_failures": 0}
