@@ -4,31 +4,15 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 
 import pytest
 import requests
-
-from airflow_docstatus.simulator import serve_in_thread
-from airflow_docstatus.simulator.app import ThreadedSimulator
 
 VENDOR = "azure_translation"
 KEY = "sim-azure-translation-key"
 V11 = "/azure/translator/text/batch/v1.1/"
 GA = "/azure/translator/document/"
 SHAPES = {"v1.1": (V11, {}), "ga": (GA, {"api-version": "2024-05-01"})}
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ThreadedSimulator]:
-    with serve_in_thread() as running:
-        yield running
-
-
-@pytest.fixture
-def sim(server: ThreadedSimulator) -> Iterator[ThreadedSimulator]:
-    assert requests.post(f"{server.url}/_sim/reset", timeout=5).status_code == 200
-    yield server
 
 
 @pytest.fixture(params=sorted(SHAPES))
