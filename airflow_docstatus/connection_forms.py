@@ -44,6 +44,30 @@ CONNECTION_FORMS: dict[str, dict[str, Any]] = {
             },
         },
     },
+    "azure_document_translation": {
+        "hook-class-name": "airflow_docstatus.hooks.azure_translation.AzureDocumentTranslationHook",
+        "hook-name": "Azure AI Document Translation",
+        "conn-fields": {
+            **COMMON_FIELDS,
+            "api_version": {
+                "label": "API version",
+                "schema": {"type": ["string", "null"], "default": "v1.1"},
+                "description": "v1.1 (default) or a GA date such as 2024-05-01",
+            },
+        },
+        "ui-field-behaviour": {
+            "hidden-fields": ["schema", "port", "login", "extra"],
+            "relabeling": {"host": "Endpoint (custom domain)", "password": "Subscription key"},
+            "placeholders": {
+                "host": "https://<resource>.cognitiveservices.azure.com",
+                "password": "the resource's subscription key",
+                "api_version": "v1.1",
+                "verify": "true",
+                "connect_timeout": "10",
+                "read_timeout": "30",
+            },
+        },
+    },
     "expertai_extract": {
         "hook-class-name": "airflow_docstatus.hooks.expertai.ExpertAiExtractHook",
         "hook-name": "expert.ai Extract",

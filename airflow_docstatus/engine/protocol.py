@@ -120,13 +120,21 @@ class VendorProtocol(abc.ABC):
     def excerpt(self, response: HttpResponse) -> str:
         return redact(response.excerpt(), tuple(self._secrets))
 
+    def error_detail(self, response: HttpResponse) -> str:
+        """What the vendor said in an error answer, for the error message, secrets redacted.
+
+        The start of the body by default; a vendor with a structured error body
+        (code, message, inner error) overrides this to spell it out.
+        """
+        return self.excerpt(response)
+
     def raise_for_http_error(self, ref: Ref, response: HttpResponse) -> None:
         """Raise the typed error a non-2xx answer stands for."""
         code = response.status
         if 200 <= code < 300:
             return
         reason = self.http_reasons.get(code, "")
-        said = self.excerpt(response)
+        said = self.error_detail(response)
         detail = f"HTTP {code}" + (f" ({reason})" if reason else "") + (f": {said}" if said else "")
         message = f"{self.where(ref)} answered {detail}"
         if code in AUTH_HTTP_STATUSES:

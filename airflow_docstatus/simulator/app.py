@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from . import expertai, leadtools, smartdocumentor
+from . import azure_translation, expertai, leadtools, smartdocumentor
 from .documents import (
     Document,
     DocumentStore,
@@ -59,6 +59,7 @@ VENDOR_MODULES: tuple[VendorModule, ...] = (
     leadtools,
     expertai,
     smartdocumentor,
+    azure_translation,
 )
 VENDORS: dict[str, VendorModule] = {module.NAME: module for module in VENDOR_MODULES}
 

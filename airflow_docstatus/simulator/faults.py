@@ -65,16 +65,30 @@ def _garbled(normal: web.Response) -> web.Response:
     )
 
 
-async def respond(request: web.Request, step: Step, normal: NormalAnswer) -> web.Response:
-    """Answer a status call with ``step``: its fault if it has one, else ``normal()``."""
+async def respond(
+    request: web.Request,
+    step: Step,
+    normal: NormalAnswer,
+    http_error: Callable[[int], web.Response] | None = None,
+) -> web.Response:
+    """Answer a status call with ``step``: its fault if it has one, else ``normal()``.
+
+    ``http_error(status)``, if given, builds the vendor's own error answer for
+    the ``http_*`` faults (``Retry-After`` is added to it for ``http_429``);
+    without it they answer with a short text body.
+    """
     fault = step.fault
     if fault is None:
         return normal()
     if fault in _HTTP_ERROR_STATUS:
         status = _HTTP_ERROR_STATUS[fault]
-        headers = {"Retry-After": str(step.retry_after)} if fault == "http_429" else None
+        headers = {"Retry-After": str(step.retry_after)} if fault == "http_429" else {}
+        if http_error is not None:
+            response = http_error(status)
+            response.headers.update(headers)
+            return response
         return web.Response(
-            status=status, text=f"simulated fault {fault}", headers=headers
+            status=status, text=f"simulated fault {fault}", headers=headers or None
         )
     if fault == "reset":
         return reset_connection(request)

@@ -49,6 +49,11 @@ SIMULATOR_CONNECTIONS: dict[str, dict[str, Any]] = {
         "password": "sim-sd-secret",
         "extra": {"scope": "WebAPI", "token_url": "{url}/smartdocumentor/connect/token"},
     },
+    "azure_document_translation_default": {
+        "conn_type": "azure_document_translation",
+        "path": "/azure/",
+        "password": "sim-azure-translation-key",
+    },
 }
 
 

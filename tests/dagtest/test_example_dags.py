@@ -28,3 +28,7 @@ def test_example_dag_succeeds(dag_id, tmp_path):
     if dag_id == "example_leadtools":
         assert "Recognized text:\nINVOICE 2026-0042" in result.output
         assert "deferring to the triggerer (LeadtoolsQueryTrigger)" in result.output
+    elif dag_id == "example_azure_translation":
+        assert "Translated document: https://mystorage.blob.core.windows.net/contracts-fr/document-1.txt" in result.output
+        assert "Batch " in result.output and "2 of 2 document(s) translated" in result.output
+        assert "deferring to the triggerer (AzureDocumentTranslationStatusTrigger)" in result.output
