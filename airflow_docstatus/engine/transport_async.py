@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
-from airflow_docstatus.engine.errors import TransientError
+from airflow_docstatus.engine.errors import PermanentError, TransientError, tls_failure
 from airflow_docstatus.engine.http import HttpRequest, HttpResponse
 from airflow_docstatus.engine.settings import ConnectionSettings
 from airflow_docstatus.engine.tokens import TokenSlot
@@ -120,6 +120,8 @@ class AsyncTransport:
             ) as answer:
                 body = await answer.read()
                 return HttpResponse(status=answer.status, headers=dict(answer.headers), body=body)
+        except aiohttp.ClientSSLError:
+            raise PermanentError(tls_failure(request.method, request.url, self._settings.conn_id)) from None
         except asyncio.TimeoutError:
             raise TransientError(f"{request.method} {request.url} timed out") from None
         except aiohttp.ClientError as exc:

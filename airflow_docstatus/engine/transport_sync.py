@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from airflow_docstatus.engine.errors import TransientError
+from airflow_docstatus.engine.errors import PermanentError, TransientError, tls_failure
 from airflow_docstatus.engine.http import HttpRequest, HttpResponse
 from airflow_docstatus.engine.settings import ConnectionSettings
 
@@ -27,7 +27,11 @@ class SyncTransport:
                 data=request.body,
                 timeout=(self._settings.connect_timeout, self._settings.read_timeout),
                 allow_redirects=False,
+                # Per request: a session-level verify loses to REQUESTS_CA_BUNDLE (psf/requests#3829).
+                verify=self._settings.verify,
             )
+        except requests.exceptions.SSLError:
+            raise PermanentError(tls_failure(request.method, request.url, self._settings.conn_id)) from None
         except requests.Timeout as exc:
             raise TransientError(f"{request.method} {request.url} timed out ({type(exc).__name__})") from None
         except requests.ConnectionError as exc:

@@ -8,6 +8,7 @@ A module may also expose the optional names listed in :class:`VendorModule`.
 from __future__ import annotations
 
 import asyncio
+import ssl
 import copy
 import dataclasses
 import importlib.resources
@@ -387,9 +388,16 @@ def create_app(scenario: ScenarioSource = None) -> web.Application:
 class SimulatorServer:
     """The simulator listening on a TCP port, inside the caller's event loop."""
 
-    def __init__(self, scenario: ScenarioSource = None, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        scenario: ScenarioSource = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         self.host = host
         self.requested_port = port
+        self.ssl_context = ssl_context
         self.app = create_app(scenario)  # scenario errors surface here, before any socket
         self.port: int | None = None
         self._runner: web.AppRunner | None = None
@@ -398,7 +406,8 @@ class SimulatorServer:
     def url(self) -> str:
         if self.port is None:
             raise RuntimeError("the simulator is not listening yet")
-        return f"http://{self.host}:{self.port}"
+        scheme = "https" if self.ssl_context is not None else "http"
+        return f"{scheme}://{self.host}:{self.port}"
 
     async def start(self) -> None:
         """Start listening; afterwards :attr:`port` is the bound port."""
@@ -408,7 +417,12 @@ class SimulatorServer:
         await runner.setup()
         try:
             site = web.TCPSite(
-                runner, self.host, self.requested_port, backlog=LISTEN_BACKLOG, reuse_address=True
+                runner,
+                self.host,
+                self.requested_port,
+                backlog=LISTEN_BACKLOG,
+                reuse_address=True,
+                ssl_context=self.ssl_context,
             )
             await site.start()
         except BaseException:
@@ -427,8 +441,14 @@ class SimulatorServer:
 class ThreadedSimulator:
     """A simulator running on its own event loop in a daemon thread (see :func:`serve_in_thread`)."""
 
-    def __init__(self, scenario: ScenarioSource = None, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._server = SimulatorServer(scenario, host, port)
+    def __init__(
+        self,
+        scenario: ScenarioSource = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self._server = SimulatorServer(scenario, host, port, ssl_context)
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._startup_error: BaseException | None = None
@@ -482,13 +502,17 @@ class ThreadedSimulator:
 
 @contextmanager
 def serve_in_thread(
-    scenario: ScenarioSource = None, host: str = "127.0.0.1", port: int = 0
+    scenario: ScenarioSource = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> Iterator[ThreadedSimulator]:
     """Run the simulator in a background thread for the ``with`` block.
 
-    ``scenario`` is a dict or a JSON file path merged over the shipped defaults.
+    ``scenario`` is a dict or a JSON file path merged over the shipped defaults;
+    with an ``ssl_context`` it speaks HTTPS.
     """
-    simulator = ThreadedSimulator(scenario, host, port).start()
+    simulator = ThreadedSimulator(scenario, host, port, ssl_context).start()
     try:
         yield simulator
     finally:
