@@ -121,12 +121,13 @@ class VendorProtocol(abc.ABC):
         return redact(response.excerpt(), tuple(self._secrets))
 
     def error_detail(self, response: HttpResponse) -> str:
-        """What the vendor said in an error answer, for the error message, secrets redacted.
+        """What the vendor said in an error answer, for the error message.
 
         The start of the body by default; a vendor with a structured error body
-        (code, message, inner error) overrides this to spell it out.
+        (code, message, inner error) overrides this to spell it out. The
+        engine redacts secrets from whatever it returns.
         """
-        return self.excerpt(response)
+        return response.excerpt()
 
     def raise_for_http_error(self, ref: Ref, response: HttpResponse) -> None:
         """Raise the typed error a non-2xx answer stands for."""
@@ -134,7 +135,7 @@ class VendorProtocol(abc.ABC):
         if 200 <= code < 300:
             return
         reason = self.http_reasons.get(code, "")
-        said = self.error_detail(response)
+        said = redact(self.error_detail(response), tuple(self._secrets))
         detail = f"HTTP {code}" + (f" ({reason})" if reason else "") + (f": {said}" if said else "")
         message = f"{self.where(ref)} answered {detail}"
         if code in AUTH_HTTP_STATUSES:

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from airflow_docstatus.engine.errors import InvalidInputError, PermanentError, redact
+from airflow_docstatus.engine.errors import InvalidInputError, PermanentError
 from airflow_docstatus.engine.http import HttpRequest, HttpResponse
 from airflow_docstatus.engine.protocol import Ref, VendorProtocol
 from airflow_docstatus.engine.settings import ConnectionSettings
@@ -150,7 +150,7 @@ class AzureTranslationProtocol(VendorProtocol):
             body = None
         error = body.get("error") if isinstance(body, Mapping) else None
         if isinstance(error, Mapping) and describe_error(error):
-            return redact(describe_error(error), self.settings.secrets)
+            return describe_error(error)
         return super().error_detail(response)
 
     def status_body(self, ref: Ref, response: HttpResponse) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from airflow_docstatus.triggers.azure_translation import (
     AzureDocumentTranslationStatusTrigger,
     AzureTranslationBatchStatusTrigger,
 )
-from tests.integration.test_leadtools_trigger import FakeClock, events_of
+from tests.support import FakeClock, events_of
 
 VENDOR = "azure_translation"
 CONN_TYPE = "azure_document_translation"
