@@ -9,6 +9,7 @@ from airflow_docstatus.connection_forms import connection_types
 
 _INTEGRATIONS = {
     "LEADTOOLS Cloud Services": ("leadtools", "https://services.leadtools.com/documentation/api-reference"),
+    "Genpact Cora SeQuence OCR": ("cora", "https://knowledgecenter.gcora.genpact.com/help/ocr-getstatus"),
 }
 
 

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from . import leadtools
+from . import cora, leadtools
 from .documents import (
     Document,
     DocumentStore,
@@ -43,7 +43,7 @@ class VendorModule(Protocol):
     def add_routes(self, app: web.Application, state: SimulatorState) -> None: ...
 
 
-VENDOR_MODULES: tuple[VendorModule, ...] = (leadtools,)
+VENDOR_MODULES: tuple[VendorModule, ...] = (leadtools, cora)
 VENDORS: dict[str, VendorModule] = {module.NAME: module for module in VENDOR_MODULES}
 
 STATE_KEY = web.AppKey("docstatus_simulator_state", SimulatorState)
@@ -235,6 +235,7 @@ async def _show_document(request: web.Request) -> web.Response:
                 for call in document.calls
             ],
             "last_headers": document.last_headers,
+            "last_body": document.last_body,
         }
     )
 
@@ -363,6 +364,10 @@ class ThreadedSimulator:
     @property
     def leadtools_base(self) -> str:
         return self.url + leadtools.URL_PREFIX
+
+    @property
+    def cora_endpoint(self) -> str:
+        return self.url + cora.SERVICE_PATH
 
 
 @contextmanager
