@@ -28,3 +28,6 @@ def test_example_dag_succeeds(dag_id, tmp_path):
     if dag_id == "example_leadtools":
         assert "Recognized text:\nINVOICE 2026-0042" in result.output
         assert "deferring to the triggerer (LeadtoolsQueryTrigger)" in result.output
+    if dag_id == "example_cora":
+        assert "OCR Completed (NoError); ExternalContext: scans:ocr/2026/invoice-0042.xml" in result.output
+        assert "deferring to the triggerer (CoraOcrStatusTrigger)" in result.output

@@ -80,7 +80,7 @@ def test_handle_attributes(server):
     assert server.leadtools_base == f"{server.url}/leadtools/api/"
     assert requests.get(f"{server.url}/_sim/health", timeout=5).json() == {
         "status": "ok",
-        "vendors": ["leadtools"],
+        "vendors": ["leadtools", "cora"],
     }
 
 
