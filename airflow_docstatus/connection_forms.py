@@ -50,7 +50,7 @@ CONNECTION_FORMS: dict[str, dict[str, Any]] = {
         "conn-fields": {
             "auth": {
                 "label": "Authentication",
-                "schema": {"type": ["string", "null"], "enum": ["basic", "ntlm", "none", None]},
+                "schema": {"type": ["string", "null"]},
                 "description": "basic, ntlm (needs the [ntlm] extra; poke/reschedule mode only) or none; "
                 "default: basic when a login is given, else none",
             },
@@ -62,7 +62,7 @@ CONNECTION_FORMS: dict[str, dict[str, Any]] = {
             },
             "soap_version": {
                 "label": "SOAP version",
-                "schema": {"type": ["string", "null"], "enum": ["1.1", "1.2", None], "default": "1.1"},
+                "schema": {"type": ["string", "null"], "default": "1.1"},
                 "description": "1.1 (default) or 1.2",
             },
             **COMMON_FIELDS,
