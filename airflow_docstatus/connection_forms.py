@@ -44,6 +44,62 @@ CONNECTION_FORMS: dict[str, dict[str, Any]] = {
             },
         },
     },
+    "expertai_extract": {
+        "hook-class-name": "airflow_docstatus.hooks.expertai.ExpertAiExtractHook",
+        "hook-name": "expert.ai Extract",
+        "conn-fields": {
+            "auth_url": {
+                "label": "Token URL",
+                "schema": {"type": ["string", "null"]},
+                "description": "where the JWT comes from (empty: https://developer.expert.ai/oauth2/token)",
+            },
+            **COMMON_FIELDS,
+        },
+        "ui-field-behaviour": {
+            "hidden-fields": ["schema", "port", "extra"],
+            "relabeling": {"host": "API base URL", "login": "Username", "password": "Password"},
+            "placeholders": {
+                "host": "https://extract.expert.ai/beta (empty: the public service)",
+                "login": "your expert.ai developer account username",
+                "password": "your expert.ai developer account password",
+                "auth_url": "https://developer.expert.ai/oauth2/token",
+                "verify": "true",
+                "connect_timeout": "10",
+                "read_timeout": "30",
+            },
+        },
+    },
+    "smartdocumentor": {
+        "hook-class-name": "airflow_docstatus.hooks.smartdocumentor.SmartDocumentorHook",
+        "hook-name": "SmartDocumentor Cloud",
+        "conn-fields": {
+            "scope": {
+                "label": "Scope",
+                "schema": {"type": ["string", "null"], "default": "WebAPI"},
+                "description": "the OAuth scope of the client credentials (default WebAPI)",
+            },
+            "token_url": {
+                "label": "Token URL",
+                "schema": {"type": ["string", "null"]},
+                "description": "where the access token comes from (empty: {host}/connect/token)",
+            },
+            **COMMON_FIELDS,
+        },
+        "ui-field-behaviour": {
+            "hidden-fields": ["schema", "port", "extra"],
+            "relabeling": {"host": "Base URL", "login": "Client ID", "password": "Client secret"},
+            "placeholders": {
+                "host": "https://cloud.smartdocumentor.net (empty: the public service)",
+                "login": "your SmartDocumentor client_id",
+                "password": "your SmartDocumentor client_secret",
+                "scope": "WebAPI",
+                "token_url": "https://cloud.smartdocumentor.net/connect/token",
+                "verify": "true",
+                "connect_timeout": "10",
+                "read_timeout": "30",
+            },
+        },
+    },
     "cora_sequence": {
         "hook-class-name": "airflow_docstatus.hooks.cora.CoraSequenceOcrHook",
         "hook-name": "Genpact Cora SeQuence OCR",

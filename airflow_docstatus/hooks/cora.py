@@ -13,8 +13,8 @@ from airflow_docstatus.protocols.soap import WSDL_CACHE
 if TYPE_CHECKING:
     import requests
 
-    from airflow_docstatus.engine.http import HttpRequest, HttpResponse
     from airflow_docstatus.engine.settings import ConnectionSettings
+    from airflow_docstatus.engine.transport_sync import SyncTransport
 
 
 class CoraSequenceOcrHook(DocStatusHook):
@@ -53,7 +53,7 @@ class CoraSequenceOcrHook(DocStatusHook):
             "operation": GET_STATUS,
             "session_factory": self._wsdl_session,
             "timeout": self._settings.read_timeout,
-            "where": protocol.where_conn(),
+            "where": protocol.where(),
         }
 
     @property
@@ -125,13 +125,13 @@ class CoraSequenceOcrHook(DocStatusHook):
             session.auth = self._ntlm_auth()
         return session
 
-    def send(self, request: HttpRequest) -> HttpResponse:
-        """Send one request with requests; an NTLM connection's session does the NTLM handshake."""
+    def _transport(self) -> SyncTransport:
+        """The requests transport; an NTLM connection's session does the NTLM handshake."""
         if self._sync is None:
             from airflow_docstatus.engine.transport_sync import SyncTransport
 
             self._sync = SyncTransport(self.get_settings(), auth=self._session_auth())
-        return self._sync.send(request)
+        return self._sync
 
     # starting a job ------------------------------------------------------------------------
     def file_batch(

@@ -272,9 +272,6 @@ class CoraProtocol(VendorProtocol):
             raise RuntimeError("CoraProtocol: bind() a loaded WSDL first (the hook does)")
         return self.service
 
-    def where_conn(self) -> str:
-        return f"{self.display_name} (connection {self.settings.conn_id!r})"
-
     # requests --------------------------------------------------------------------
     def _auth_headers(self) -> dict[str, str]:
         if self.auth == "basic":
@@ -357,7 +354,7 @@ class CoraProtocol(VendorProtocol):
             ) from None
 
     def _redact(self, text: str) -> str:
-        return redact(text, self.settings.secrets)
+        return redact(text, tuple(self._secrets))
 
     def _raise_fault(self, ref: Ref, response: HttpResponse, fault: SoapFault) -> None:
         message = f"{self.where(ref)} answered with a SOAP Fault (HTTP {response.status}): {self._redact(fault.describe())}"
@@ -421,7 +418,7 @@ class CoraProtocol(VendorProtocol):
         """NTLM cannot be polled from the triggerer: say so at once, before any call."""
         if self.auth == "ntlm":
             raise InvalidInputError(
-                f"{self.where_conn()} uses NTLM authentication, which cannot be polled in deferrable mode: "
+                f"{self.where()} uses NTLM authentication, which cannot be polled in deferrable mode: "
                 "the NTLM handshake needs several round trips on one kept-alive connection and is only "
                 "done with requests, which would block the triggerer's event loop. Use mode='poke' or "
                 "mode='reschedule' (deferrable=False) for this connection, or Basic authentication."

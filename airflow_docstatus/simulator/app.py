@@ -2,6 +2,7 @@
 
 Adding a vendor = one module exposing the :class:`VendorModule` names, one
 entry in :data:`VENDOR_MODULES`, and its section in ``scenarios/default.json``.
+A module may also expose the optional names listed in :class:`VendorModule`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from . import cora, leadtools
+from . import cora, expertai, leadtools, smartdocumentor
 from .documents import (
     Document,
     DocumentStore,
@@ -28,10 +29,21 @@ from .documents import (
     parse_script,
     step_to_dict,
 )
+from .tokens import TokenStore, check_lifetime
 
 
 class VendorModule(Protocol):
-    """What a vendor module provides (as module-level names)."""
+    """What a vendor module provides (as module-level names).
+
+    Optional names, read with ``getattr``:
+
+    - ``EXTRA_STEP_KEYS``: ``{key: check}``, the vendor's own script step keys;
+    - ``TOKEN_LIFETIME``: set by vendors that issue tokens, the default lifetime in
+      seconds (the scenario's ``token_lifetime`` overrides it);
+    - ``new_document_state(state, doc_id, fields) -> dict``: the ``vendor_state`` of a
+      new document from the admin API's ``fields`` (raises ValueError); without it,
+      ``fields`` are refused.
+    """
 
     NAME: str
     URL_PREFIX: str
@@ -43,7 +55,12 @@ class VendorModule(Protocol):
     def add_routes(self, app: web.Application, state: SimulatorState) -> None: ...
 
 
-VENDOR_MODULES: tuple[VendorModule, ...] = (leadtools, cora)
+VENDOR_MODULES: tuple[VendorModule, ...] = (
+    leadtools,
+    expertai,
+    smartdocumentor,
+    cora,
+)
 VENDORS: dict[str, VendorModule] = {module.NAME: module for module in VENDOR_MODULES}
 
 STATE_KEY = web.AppKey("docstatus_simulator_state", SimulatorState)
@@ -52,8 +69,10 @@ SHUTDOWN_TIMEOUT_SECONDS = 2.0
 LISTEN_BACKLOG = 4096
 
 ScenarioSource = Mapping[str, Any] | str | Path | None
-VENDOR_SECTION_KEYS = frozenset({"credentials", "default_script", "scripts"})
-DOCUMENT_KEYS = frozenset({"vendor", "id", "script"})
+VENDOR_SECTION_KEYS = frozenset({"credentials", "default_script", "scripts", "token_lifetime"})
+DOCUMENT_KEYS = frozenset({"vendor", "id", "script", "fields"})
+CLIENT_MAX_SIZE = 64 * 1024 * 1024
+"""Largest request body accepted (aiohttp's default, 1 MiB, is below expert.ai's 14 MB)."""
 
 
 # -- scenarios ----------------------------------------------------------------
@@ -106,6 +125,8 @@ def merge_scenarios(base: Mapping[str, Any], override: Mapping[str, Any]) -> dic
             section["credentials"] = copy.deepcopy(value["credentials"])
         if "default_script" in value:
             section["default_script"] = value["default_script"]
+        if "token_lifetime" in value:
+            section["token_lifetime"] = value["token_lifetime"]
         if "scripts" in value:
             if not isinstance(value["scripts"], Mapping):
                 raise ValueError(f"scenario {key!r}: 'scripts' must be an object of name: steps")
@@ -127,32 +148,49 @@ def _vendor_config(vendor: VendorModule, section: Mapping[str, Any]) -> VendorCo
             f"scenario {vendor.NAME!r}: 'credentials' needs string values for "
             f"{list(vendor.CREDENTIAL_KEYS)}"
         )
+    extra_step_keys = getattr(vendor, "EXTRA_STEP_KEYS", {})
     scripts = {}
     for name, steps in section.get("scripts", {}).items():
         try:
-            scripts[name] = parse_script(steps, vendor.check_status)
+            scripts[name] = parse_script(steps, vendor.check_status, extra_step_keys)
         except ValueError as exc:
             raise ValueError(f"scenario {vendor.NAME!r} script {name!r}: {exc}") from None
+    token_lifetime = getattr(vendor, "TOKEN_LIFETIME", None)
+    if "token_lifetime" in section:
+        if token_lifetime is None:
+            raise ValueError(f"scenario {vendor.NAME!r}: 'token_lifetime' given, but it issues no tokens")
+        try:
+            token_lifetime = check_lifetime(section["token_lifetime"])
+        except ValueError as exc:
+            raise ValueError(f"scenario {vendor.NAME!r}: {exc}") from None
     try:
         return VendorConfig(
             credentials=dict(credentials),
             default_script=section.get("default_script", "default"),
             scripts=scripts,
             check_status=vendor.check_status,
+            extra_step_keys=extra_step_keys,
+            token_lifetime=token_lifetime,
         )
     except ValueError as exc:
         raise ValueError(f"scenario {vendor.NAME!r}: {exc}") from None
 
 
 def create_document(
-    state: SimulatorState, vendor_name: str, doc_id: str | None = None, script: Any = None
+    state: SimulatorState,
+    vendor_name: str,
+    doc_id: str | None = None,
+    script: Any = None,
+    fields: Any = None,
 ) -> Document:
-    """Create a scripted document; ValueError for an unknown vendor, id or script."""
+    """Create a scripted document; ValueError for an unknown vendor, id, script or fields."""
     vendor = VENDORS.get(vendor_name)
     if vendor is None:
         raise ValueError(f"unknown vendor {vendor_name!r}; known: {sorted(VENDORS)}")
     if doc_id is None:
         doc_id = vendor.new_document_id()
+        while state.store.get(vendor_name, doc_id) is not None:
+            doc_id = vendor.new_document_id()
     elif not isinstance(doc_id, str):
         raise ValueError(f"document id must be a string, got {doc_id!r}")
     else:
@@ -161,14 +199,35 @@ def create_document(
         except ValueError:
             raise ValueError(f"{doc_id!r} is not a valid {vendor_name} document id") from None
     steps = state.vendors[vendor_name].resolve_script(script)
-    return state.store.create(vendor_name, doc_id, steps)
+    if fields is not None and not isinstance(fields, Mapping):
+        raise ValueError(f"'fields' must be an object, got {fields!r}")
+    new_document_state = getattr(vendor, "new_document_state", None)
+    if new_document_state is not None:
+        vendor_state = new_document_state(state, doc_id, fields or {})
+    elif fields:
+        raise ValueError(f"{vendor_name} documents take no 'fields'")
+    else:
+        vendor_state = {}
+    document = state.store.create(vendor_name, doc_id, steps)
+    document.vendor_state.update(vendor_state)
+    return document
 
 
 def build_state(scenario: Mapping[str, Any], store: DocumentStore | None = None) -> SimulatorState:
     """Validate a merged scenario and turn it into simulator state, with its documents created."""
+    vendors = {name: _vendor_config(vendor, scenario.get(name, {})) for name, vendor in VENDORS.items()}
+    store = store or DocumentStore()
     state = SimulatorState(
-        vendors={name: _vendor_config(vendor, scenario.get(name, {})) for name, vendor in VENDORS.items()},
-        store=store or DocumentStore(),
+        vendors=vendors,
+        store=store,
+        tokens=TokenStore(
+            default_lifetimes={
+                name: config.token_lifetime
+                for name, config in vendors.items()
+                if config.token_lifetime is not None
+            },
+            clock=store.wall_clock,
+        ),
     )
     for index, entry in enumerate(scenario.get("documents", [])):
         if not isinstance(entry, Mapping) or set(entry) - DOCUMENT_KEYS:
@@ -176,7 +235,9 @@ def build_state(scenario: Mapping[str, Any], store: DocumentStore | None = None)
                 f"scenario document {index}: must be an object with keys {sorted(DOCUMENT_KEYS)}"
             )
         try:
-            create_document(state, entry.get("vendor", ""), entry.get("id"), entry.get("script"))
+            create_document(
+                state, entry.get("vendor", ""), entry.get("id"), entry.get("script"), entry.get("fields")
+            )
         except ValueError as exc:
             raise ValueError(f"scenario document {index}: {exc}") from None
     return state
@@ -202,7 +263,11 @@ async def _create_document(request: web.Request) -> web.Response:
         return _error(400, "body must be a JSON object")
     try:
         document = create_document(
-            request.app[STATE_KEY], body.get("vendor", ""), body.get("id"), body.get("script")
+            request.app[STATE_KEY],
+            body.get("vendor", ""),
+            body.get("id"),
+            body.get("script"),
+            body.get("fields"),
         )
     except ValueError as exc:
         return _error(400, str(exc))
@@ -242,26 +307,76 @@ async def _show_document(request: web.Request) -> web.Response:
 
 async def _reset(request: web.Request) -> web.Response:
     request.app[STATE_KEY].store.reset()
+    request.app[STATE_KEY].tokens.reset()
     return web.json_response({"status": "reset"})
 
 
 async def _stats(request: web.Request) -> web.Response:
-    store = request.app[STATE_KEY].store
-    return web.json_response(
-        {name: dataclasses.asdict(store.counters(name)) for name in VENDORS}
-    )
+    state = request.app[STATE_KEY]
+    stats = {}
+    for name in VENDORS:
+        counters = dataclasses.asdict(state.store.counters(name))
+        if not state.tokens.issues_tokens(name):
+            del counters["token_calls"]
+        stats[name] = counters
+    return web.json_response(stats)
+
+
+def _token_vendor(request: web.Request) -> str | web.Response:
+    """The ``{vendor}`` of a ``/_sim/tokens/`` path, or a 404 answer."""
+    name = request.match_info["vendor"]
+    if name not in VENDORS:
+        return _error(404, f"unknown vendor {name!r}")
+    if not request.app[STATE_KEY].tokens.issues_tokens(name):
+        return _error(404, f"{name} issues no tokens")
+    return name
+
+
+async def _show_tokens(request: web.Request) -> web.Response:
+    name = _token_vendor(request)
+    if isinstance(name, web.Response):
+        return name
+    return web.json_response({"vendor": name, **request.app[STATE_KEY].tokens.summary(name)})
+
+
+async def _set_token_lifetime(request: web.Request) -> web.Response:
+    name = _token_vendor(request)
+    if isinstance(name, web.Response):
+        return name
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return _error(400, "body must be JSON")
+    if not isinstance(body, dict) or set(body) != {"lifetime"}:
+        return _error(400, 'body must be {"lifetime": seconds}')
+    try:
+        lifetime = request.app[STATE_KEY].tokens.set_lifetime(name, body["lifetime"])
+    except ValueError as exc:
+        return _error(400, str(exc))
+    return web.json_response({"vendor": name, "lifetime": lifetime})
+
+
+async def _expire_tokens(request: web.Request) -> web.Response:
+    name = _token_vendor(request)
+    if isinstance(name, web.Response):
+        return name
+    expired = request.app[STATE_KEY].tokens.expire_all(name)
+    return web.json_response({"vendor": name, "expired": expired})
 
 
 def create_app(scenario: ScenarioSource = None) -> web.Application:
     """The simulator application: every vendor's routes plus the ``/_sim/`` admin API."""
     state = build_state(load_scenario(scenario))
-    app = web.Application()
+    app = web.Application(client_max_size=CLIENT_MAX_SIZE)
     app[STATE_KEY] = state
     app.router.add_get("/_sim/health", _health)
     app.router.add_post("/_sim/documents", _create_document)
     app.router.add_get("/_sim/documents/{vendor}/{id}", _show_document)
     app.router.add_post("/_sim/reset", _reset)
     app.router.add_get("/_sim/stats", _stats)
+    app.router.add_get("/_sim/tokens/{vendor}", _show_tokens)
+    app.router.add_put("/_sim/tokens/{vendor}", _set_token_lifetime)
+    app.router.add_post("/_sim/tokens/{vendor}/expire", _expire_tokens)
     for vendor in VENDORS.values():
         vendor.add_routes(app, state)
     return app

@@ -23,6 +23,11 @@ _HTTP_ERROR_STATUS: dict[str, int] = {
     "http_502": 502,
     "http_503": 503,
     "http_429": 429,
+    "http_400": 400,
+    "http_403": 403,
+    "http_404": 404,
+    "http_405": 405,
+    "http_413": 413,
 }
 
 _HTML_ERROR_PAGE = """<!DOCTYPE html>

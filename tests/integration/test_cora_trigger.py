@@ -13,7 +13,7 @@ from airflow_docstatus.engine.transport_async import SESSIONS
 from airflow_docstatus.hooks.cora import CoraSequenceOcrHook
 from airflow_docstatus.protocols.soap import WSDL_CACHE
 from airflow_docstatus.triggers.cora import CoraOcrStatusTrigger
-from tests.integration.test_leadtools_trigger import FakeClock
+from tests.support import FakeClock, events_of, with_clock
 
 CLASSPATH = "airflow_docstatus.triggers.cora.CoraOcrStatusTrigger"
 VERSIONS = ["1.1", "1.2"]
@@ -43,14 +43,7 @@ def no_requests_in_the_trigger(monkeypatch):
 
 def make_trigger(instance_id, conn_id: str, clock: FakeClock | None = None, **kwargs) -> CoraOcrStatusTrigger:
     trigger = CoraOcrStatusTrigger(master_workflow_instance_id=instance_id, cora_conn_id=conn_id, **kwargs)
-    if clock:
-        trigger._now = clock.time
-        trigger._sleep = clock.sleep
-    return trigger
-
-
-async def events_of(trigger) -> list[dict]:
-    return [event.payload async for event in trigger.run()]
+    return with_clock(trigger, clock) if clock else trigger
 
 
 def test_serialize_round_trip_keeps_ids_options_and_no_secret():

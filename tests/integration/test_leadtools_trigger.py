@@ -8,37 +8,15 @@ import pytest
 
 from airflow_docstatus.engine.transport_async import SESSIONS
 from airflow_docstatus.triggers.leadtools import LeadtoolsQueryTrigger
+from tests.support import FakeClock, events_of, with_clock
 
 TEXT = [{"ServiceType": "Recognition", "RecognitionType": "Text", "data": [{"Text": "hello"}]}]
 CLASSPATH = "airflow_docstatus.triggers.leadtools.LeadtoolsQueryTrigger"
 
 
-class FakeClock:
-    """Wall-clock time that moves only when the trigger sleeps; records every sleep."""
-
-    def __init__(self, start: float = 1_000_000.0) -> None:
-        self.now = start
-        self.sleeps: list[float] = []
-
-    def time(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
-
-
 def make_trigger(file_id: str, clock: FakeClock | None = None, **kwargs) -> LeadtoolsQueryTrigger:
     trigger = LeadtoolsQueryTrigger(file_id=file_id, **kwargs)
-    if clock:
-        trigger._now = clock.time
-        trigger._sleep = clock.sleep
-    return trigger
-
-
-async def events_of(trigger) -> list[dict]:
-    return [event.payload async for event in trigger.run()]
+    return with_clock(trigger, clock) if clock else trigger
 
 
 def test_serialize_round_trip_keeps_ids_and_the_deadline():

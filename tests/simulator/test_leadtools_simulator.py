@@ -78,10 +78,9 @@ def wait_for_status(sim: ThreadedSimulator, doc_id: str, wanted: int, timeout: f
 def test_handle_attributes(server):
     assert server.url == f"http://127.0.0.1:{server.port}"
     assert server.leadtools_base == f"{server.url}/leadtools/api/"
-    assert requests.get(f"{server.url}/_sim/health", timeout=5).json() == {
-        "status": "ok",
-        "vendors": ["leadtools", "cora"],
-    }
+    health = requests.get(f"{server.url}/_sim/health", timeout=5).json()
+    assert health["status"] == "ok"
+    assert health["vendors"][0] == "leadtools"  # more vendors follow, in VENDOR_MODULES order
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
