@@ -124,6 +124,44 @@ CONNECTION_FORMS: dict[str, dict[str, Any]] = {
             },
         },
     },
+    "cora_sequence": {
+        "hook-class-name": "airflow_docstatus.hooks.cora.CoraSequenceOcrHook",
+        "hook-name": "Genpact Cora SeQuence OCR",
+        "conn-fields": {
+            "auth": {
+                "label": "Authentication",
+                "schema": {"type": ["string", "null"]},
+                "description": "basic, ntlm (needs the [ntlm] extra; poke/reschedule mode only) or none; "
+                "default: basic when a login is given, else none",
+            },
+            "wsdl": {
+                "label": "WSDL",
+                "schema": {"type": ["string", "null"]},
+                "description": "URL (e.g. the server's ...asmx?WSDL) or file path; default: the WSDL shipped "
+                "with the provider",
+            },
+            "soap_version": {
+                "label": "SOAP version",
+                "schema": {"type": ["string", "null"], "default": "1.1"},
+                "description": "1.1 (default) or 1.2",
+            },
+            **COMMON_FIELDS,
+        },
+        "ui-field-behaviour": {
+            "hidden-fields": ["schema", "port", "extra"],
+            "relabeling": {"host": "Server base URL", "login": "User (optional)", "password": "Password (optional)"},
+            "placeholders": {
+                "host": "https://cora.example.com (the .asmx path is appended)",
+                "login": "DOMAIN\\user for NTLM, user for Basic; empty for anonymous",
+                "auth": "basic",
+                "wsdl": "empty: the shipped WSDL",
+                "soap_version": "1.1",
+                "verify": "true",
+                "connect_timeout": "10",
+                "read_timeout": "30",
+            },
+        },
+    },
 }
 
 

@@ -15,6 +15,7 @@ _INTEGRATIONS = {
         "azure_translation",
         "https://learn.microsoft.com/azure/ai-services/translator/document-translation/overview",
     ),
+    "Genpact Cora SeQuence OCR": ("cora", "https://knowledgecenter.gcora.genpact.com/help/ocr-getstatus"),
 }
 
 

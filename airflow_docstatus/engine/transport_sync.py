@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import requests
 
+from typing import Any
+
 from airflow_docstatus.engine.errors import PermanentError, TransientError, tls_failure
 from airflow_docstatus.engine.http import HttpRequest, HttpResponse
 from airflow_docstatus.engine.settings import ConnectionSettings
 
 
 class SyncTransport:
-    """Sends ``HttpRequest`` records with requests; connection trouble becomes ``TransientError``."""
+    """Sends ``HttpRequest`` records with requests; connection trouble becomes ``TransientError``.
 
-    def __init__(self, settings: ConnectionSettings) -> None:
+    ``auth`` is an optional requests auth object for the session, for schemes a
+    header cannot carry (NTLM and other multi-round-trip handshakes).
+    """
+
+    def __init__(self, settings: ConnectionSettings, auth: Any = None) -> None:
         self._settings = settings
         self._session = requests.Session()
         self._session.verify = settings.verify
+        if auth is not None:
+            self._session.auth = auth
 
     def send(self, request: HttpRequest) -> HttpResponse:
         try:

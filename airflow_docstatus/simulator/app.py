@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from . import azure_translation, expertai, leadtools, smartdocumentor
+from . import azure_translation, cora, expertai, leadtools, smartdocumentor
 from .documents import (
     Document,
     DocumentStore,
@@ -61,6 +61,7 @@ VENDOR_MODULES: tuple[VendorModule, ...] = (
     expertai,
     smartdocumentor,
     azure_translation,
+    cora,
 )
 VENDORS: dict[str, VendorModule] = {module.NAME: module for module in VENDOR_MODULES}
 
@@ -301,6 +302,7 @@ async def _show_document(request: web.Request) -> web.Response:
                 for call in document.calls
             ],
             "last_headers": document.last_headers,
+            "last_body": document.last_body,
         }
     )
 
@@ -498,6 +500,10 @@ class ThreadedSimulator:
     @property
     def leadtools_base(self) -> str:
         return self.url + leadtools.URL_PREFIX
+
+    @property
+    def cora_endpoint(self) -> str:
+        return self.url + cora.SERVICE_PATH
 
 
 @contextmanager

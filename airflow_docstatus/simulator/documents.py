@@ -33,8 +33,14 @@ ExtraStepKeys = Mapping[str, StepKeyCheck]
 # Refusals a vendor may answer a status call with: permanent, so a sensor must fail at once.
 REFUSAL_FAULTS: frozenset[str] = frozenset({"http_400", "http_403", "http_404", "http_405", "http_413"})
 
+SOAP_FAULT_KINDS: frozenset[str] = frozenset({"soap_fault", "soap_client_fault"})
+"""SOAP Faults (HTTP 500 with a Fault envelope; the step's ``message`` is the faultstring).
+``soap_fault`` is a Server/Receiver fault, ``soap_client_fault`` a Client/Sender one.
+A vendor that does not speak SOAP answers them like ``http_500``."""
+
 FAULT_KINDS: frozenset[str] = frozenset(
-    {"http_500", "http_502", "http_503", "http_429", "reset", "slow", "html", "garbled", *REFUSAL_FAULTS}
+    {"http_500", "http_502", "http_503", "http_429", "reset", "slow", "html", "garbled", *REFUSAL_FAULTS,
+     *SOAP_FAULT_KINDS}
 )
 """Fault names a step may use instead of a normal answer."""
 
@@ -283,6 +289,8 @@ class Document:
         self.status_calls = 0
         self.calls: deque[CallRecord] = deque(maxlen=MAX_RECORDED_CALLS)
         self.last_headers: dict[str, str] = {}
+        self.last_body: str | None = None
+        """The body of the last status call, for vendors that record it (Cora: the SOAP envelope)."""
         self._clock = clock
         self._wall_clock = wall_clock
         self.script: Script = script
@@ -318,13 +326,23 @@ class Document:
         return self.script[self.step_index]
 
     def answer_status_call(
-        self, method: str, path_qs: str, headers: Mapping[str, str] | None = None
+        self,
+        method: str,
+        path_qs: str,
+        headers: Mapping[str, str] | None = None,
+        body: str | None = None,
     ) -> Step:
-        """Record one status call and return the step that answers it (counting its polls)."""
+        """Record one status call and return the step that answers it (counting its polls).
+
+        ``body`` is kept as ``last_body`` when given (vendors whose request body
+        carries no secret).
+        """
         step = self.current_step()
         self.status_calls += 1
         self.calls.append(CallRecord(self._wall_clock(), method, path_qs))
         self.last_headers = redact_headers(headers or {})
+        if body is not None:
+            self.last_body = body
         if step.polls is not None and not self._on_last_step:
             self.polls_in_step += 1
             if self.polls_in_step >= step.polls:

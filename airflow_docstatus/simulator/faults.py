@@ -13,9 +13,10 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from .documents import Step
+from .documents import SOAP_FAULT_KINDS, Step
 
 NormalAnswer = Callable[[], web.Response]
+SoapFaultAnswer = Callable[[Step], web.Response]
 
 _HTTP_ERROR_STATUS: dict[str, int] = {
     "http_500": 500,
@@ -70,16 +71,23 @@ async def respond(
     step: Step,
     normal: NormalAnswer,
     http_error: Callable[[int], web.Response] | None = None,
+    soap_fault: SoapFaultAnswer | None = None,
 ) -> web.Response:
     """Answer a status call with ``step``: its fault if it has one, else ``normal()``.
 
     ``http_error(status)``, if given, builds the vendor's own error answer for
     the ``http_*`` faults (``Retry-After`` is added to it for ``http_429``);
-    without it they answer with a short text body.
+    without it they answer with a short text body. SOAP vendors pass
+    ``soap_fault``, which builds their Fault envelope; for the others a SOAP
+    fault step is a plain 500.
     """
     fault = step.fault
     if fault is None:
         return normal()
+    if fault in SOAP_FAULT_KINDS:
+        if soap_fault is not None:
+            return soap_fault(step)
+        return web.Response(status=500, text=f"simulated fault {fault}")
     if fault in _HTTP_ERROR_STATUS:
         status = _HTTP_ERROR_STATUS[fault]
         headers = {"Retry-After": str(step.retry_after)} if fault == "http_429" else {}

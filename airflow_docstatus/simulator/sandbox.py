@@ -54,6 +54,13 @@ SIMULATOR_CONNECTIONS: dict[str, dict[str, Any]] = {
         "path": "/azure/",
         "password": "sim-azure-translation-key",
     },
+    "cora_sequence_default": {
+        "conn_type": "cora_sequence",
+        "path": "/cora/",
+        "login": "sim-cora-user",
+        "password": "sim-cora-secret",
+        "extra": {"auth": "basic", "soap_version": "1.1"},
+    },
 }
 
 

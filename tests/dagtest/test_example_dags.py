@@ -34,6 +34,10 @@ EXPECTED_OUTPUT = {
         "Titles:\np1: ",
         "deferring to the triggerer (ExpertAiExtractStatusTrigger)",
     ],
+    "example_cora": [
+        "OCR Completed (NoError); ExternalContext: scans:ocr/2026/invoice-0042.xml",
+        "deferring to the triggerer (CoraOcrStatusTrigger)",
+    ],
     "example_smartdocumentor": [", integration Successful, 3 page(s)"],
 }
 
