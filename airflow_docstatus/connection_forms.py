@@ -25,12 +25,13 @@ COMMON_FIELDS: dict[str, dict[str, Any]] = {
         "schema": {"type": ["number", "null"], "default": 30},
     },
 }
+COMMON_PLACEHOLDERS = {"verify": "true", "connect_timeout": "10", "read_timeout": "30"}
 
+# Each vendor's own fields and labels; the common ones are added below.
 CONNECTION_FORMS: dict[str, dict[str, Any]] = {
     "leadtools": {
         "hook-class-name": "airflow_docstatus.hooks.leadtools.LeadtoolsHook",
         "hook-name": "LEADTOOLS Cloud Services",
-        "conn-fields": dict(COMMON_FIELDS),
         "ui-field-behaviour": {
             "hidden-fields": ["schema", "port", "extra"],
             "relabeling": {"host": "API base URL", "login": "Application ID", "password": "Application Password"},
@@ -38,9 +39,6 @@ CONNECTION_FORMS: dict[str, dict[str, Any]] = {
                 "host": "https://azure.leadtools.com/api/ (empty: the public service)",
                 "login": "your LEADTOOLS Application ID",
                 "password": "your LEADTOOLS Application Password",
-                "verify": "true",
-                "connect_timeout": "10",
-                "read_timeout": "30",
             },
         },
     },
@@ -48,7 +46,6 @@ CONNECTION_FORMS: dict[str, dict[str, Any]] = {
         "hook-class-name": "airflow_docstatus.hooks.azure_translation.AzureDocumentTranslationHook",
         "hook-name": "Azure AI Document Translation",
         "conn-fields": {
-            **COMMON_FIELDS,
             "api_version": {
                 "label": "API version",
                 "schema": {"type": ["string", "null"], "default": "v1.1"},
@@ -62,9 +59,6 @@ CONNECTION_FORMS: dict[str, dict[str, Any]] = {
                 "host": "https://<resource>.cognitiveservices.azure.com",
                 "password": "the resource's subscription key",
                 "api_version": "v1.1",
-                "verify": "true",
-                "connect_timeout": "10",
-                "read_timeout": "30",
             },
         },
     },
@@ -77,7 +71,6 @@ CONNECTION_FORMS: dict[str, dict[str, Any]] = {
                 "schema": {"type": ["string", "null"]},
                 "description": "where the JWT comes from (empty: https://developer.expert.ai/oauth2/token)",
             },
-            **COMMON_FIELDS,
         },
         "ui-field-behaviour": {
             "hidden-fields": ["schema", "port", "extra"],
@@ -87,9 +80,6 @@ CONNECTION_FORMS: dict[str, dict[str, Any]] = {
                 "login": "your expert.ai developer account username",
                 "password": "your expert.ai developer account password",
                 "auth_url": "https://developer.expert.ai/oauth2/token",
-                "verify": "true",
-                "connect_timeout": "10",
-                "read_timeout": "30",
             },
         },
     },
@@ -107,7 +97,6 @@ CONNECTION_FORMS: dict[str, dict[str, Any]] = {
                 "schema": {"type": ["string", "null"]},
                 "description": "where the access token comes from (empty: {host}/connect/token)",
             },
-            **COMMON_FIELDS,
         },
         "ui-field-behaviour": {
             "hidden-fields": ["schema", "port", "extra"],
@@ -118,9 +107,6 @@ CONNECTION_FORMS: dict[str, dict[str, Any]] = {
                 "password": "your SmartDocumentor client_secret",
                 "scope": "WebAPI",
                 "token_url": "https://cloud.smartdocumentor.net/connect/token",
-                "verify": "true",
-                "connect_timeout": "10",
-                "read_timeout": "30",
             },
         },
     },
@@ -145,7 +131,6 @@ CONNECTION_FORMS: dict[str, dict[str, Any]] = {
                 "schema": {"type": ["string", "null"], "default": "1.1"},
                 "description": "1.1 (default) or 1.2",
             },
-            **COMMON_FIELDS,
         },
         "ui-field-behaviour": {
             "hidden-fields": ["schema", "port", "extra"],
@@ -156,13 +141,14 @@ CONNECTION_FORMS: dict[str, dict[str, Any]] = {
                 "auth": "basic",
                 "wsdl": "empty: the shipped WSDL",
                 "soap_version": "1.1",
-                "verify": "true",
-                "connect_timeout": "10",
-                "read_timeout": "30",
             },
         },
     },
 }
+
+for _form in CONNECTION_FORMS.values():
+    _form["conn-fields"] = {**_form.get("conn-fields", {}), **COMMON_FIELDS}
+    _form["ui-field-behaviour"]["placeholders"].update(COMMON_PLACEHOLDERS)
 
 
 def connection_types() -> list[dict[str, Any]]:

@@ -34,7 +34,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from aiohttp import web
 
-from .documents import Document, SimulatorState, Step, VendorConfig, script_named_by_url
+from .documents import Document, SimulatorState, Step, VendorApi, script_named_by_url
 from .faults import respond
 
 NAME = "azure_translation"
@@ -132,15 +132,11 @@ class _Body:
         return web.Response(status=200, body=raw, content_type="application/json", headers=headers)
 
 
-class AzureTranslationApi:
+class AzureTranslationApi(VendorApi):
     """Request handlers sharing the simulator state."""
 
-    def __init__(self, state: SimulatorState) -> None:
-        self.state = state
+    vendor = NAME
 
-    @property
-    def config(self) -> VendorConfig:
-        return self.state.vendors[NAME]
 
     # -- plumbing -------------------------------------------------------------
 
@@ -154,7 +150,7 @@ class AzureTranslationApi:
         else:
             return error_response(404, "ResourceNotFound", "Resource not found.")
         if not self._authorized(request):
-            self.state.store.counters(NAME).auth_failures += 1
+            self.counters.auth_failures += 1
             return error_response(401, "Unauthorized", "User is not authorized", target="Document",
                                   inner=("Unauthorized", "Operation is not authorized"))
         if root == GA_ROOT:
@@ -272,7 +268,7 @@ class AzureTranslationApi:
 
     async def document_status(self, request: web.Request, batch_id: str, doc_id: str) -> web.Response:
         """``GET .../batches/{id}/documents/{documentId}``: the document's scripted status."""
-        self.state.store.counters(NAME).status_calls += 1
+        self.counters.status_calls += 1
         document = self.state.store.get(NAME, f"{batch_id}{SEPARATOR}{doc_id}")
         if document is None:
             return _not_found("document")
@@ -281,7 +277,7 @@ class AzureTranslationApi:
 
     async def batch_status(self, request: web.Request, batch_id: str) -> web.Response:
         """``GET .../batches/{id}``: the scripted batch, or the status derived from its documents."""
-        self.state.store.counters(NAME).status_calls += 1
+        self.counters.status_calls += 1
         scripted = self.state.store.get(NAME, batch_id)
         documents = self._documents_of(batch_id)
         if scripted is None and not documents:
@@ -318,7 +314,7 @@ class AzureTranslationApi:
         if problem:
             return error_response(400, "InvalidRequest", problem, target="Operation",
                                   inner=("InvalidDocumentTranslationRequest", problem))
-        self.state.store.counters(NAME).start_calls += 1
+        self.counters.start_calls += 1
         batch_id = str(uuid.uuid4())
         for batch in inputs:
             source_url = batch["source"]["sourceUrl"]

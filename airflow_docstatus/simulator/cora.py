@@ -21,7 +21,14 @@ from xml.sax.saxutils import escape
 
 from aiohttp import web
 
-from .documents import Document, SimulatorState, Step, VendorConfig, basic_auth_matches, script_named_by_url
+from .documents import (
+    Document,
+    SimulatorState,
+    Step,
+    VendorApi,
+    basic_auth_matches,
+    script_named_by_url,
+)
 from .faults import respond
 
 NAME = "cora"
@@ -146,21 +153,16 @@ def _text(parent: ET.Element | None, name: str) -> str | None:
     return None if node is None or node.text is None else node.text.strip()
 
 
-class CoraApi:
+class CoraApi(VendorApi):
     """The .asmx endpoint, sharing the simulator state."""
 
-    def __init__(self, state: SimulatorState) -> None:
-        self.state = state
-
-    @property
-    def config(self) -> VendorConfig:
-        return self.state.vendors[NAME]
+    vendor = NAME
 
     async def dispatch(self, request: web.Request) -> web.StreamResponse:
         if request.path.rstrip("/").lower() != SERVICE_PATH.lower():
             return web.Response(status=404, text="404 - File or directory not found.", content_type="text/html")
         if not self._authorized(request):
-            self.state.store.counters(NAME).auth_failures += 1
+            self.counters.auth_failures += 1
             return web.Response(
                 status=401,
                 text=UNAUTHORIZED_PAGE,
@@ -238,7 +240,7 @@ class CoraApi:
     async def get_status(
         self, request: web.Request, version: str, header: ET.Element | None, raw: bytes
     ) -> web.Response:
-        self.state.store.counters(NAME).status_calls += 1
+        self.counters.status_calls += 1
         value = _text(header, "MasterWorkflowInstanceId")
         if value is None:
             raise _Fault("SoapHeader ActivityMetadata with a MasterWorkflowInstanceId is required.")
@@ -280,7 +282,7 @@ class CoraApi:
             raise _Fault("Server was unable to read request: InputFile/FileName is required.")
         if not _text(body, "OCRProfile"):
             raise _Fault("Server was unable to read request: OCRProfile is required.")
-        self.state.store.counters(NAME).start_calls += 1
+        self.counters.start_calls += 1
         script = script_named_by_url(file_name, self.config.scripts)
         document = self.state.store.create(NAME, new_document_id(), self.config.resolve_script(script))
         document.vendor_state.update(

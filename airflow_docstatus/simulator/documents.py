@@ -436,3 +436,20 @@ class SimulatorState:
     vendors: dict[str, VendorConfig]
     store: DocumentStore = field(default_factory=DocumentStore)
     tokens: TokenStore = field(default_factory=TokenStore)
+
+
+class VendorApi:
+    """Base of a vendor's request handlers: the shared simulator state, the vendor's config and counters."""
+
+    vendor: str
+
+    def __init__(self, state: SimulatorState) -> None:
+        self.state = state
+
+    @property
+    def config(self) -> VendorConfig:
+        return self.state.vendors[self.vendor]
+
+    @property
+    def counters(self) -> Counters:
+        return self.state.store.counters(self.vendor)

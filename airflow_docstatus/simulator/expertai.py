@@ -25,7 +25,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .documents import Document, SimulatorState, Step, VendorConfig, script_named_by_filename
+from .documents import Document, SimulatorState, Step, VendorApi, script_named_by_filename
 from .faults import respond
 from .tokens import TokenRefused, bearer_token
 
@@ -192,25 +192,19 @@ def _error(status: int, message: str, headers: Mapping[str, str] | None = None) 
     return web.json_response({"error": message}, status=status, headers=headers)
 
 
-class ExpertAiApi:
+class ExpertAiApi(VendorApi):
     """Request handlers sharing the simulator state."""
 
-    def __init__(self, state: SimulatorState) -> None:
-        self.state = state
+    vendor = NAME
 
-    @property
-    def config(self) -> VendorConfig:
-        return self.state.vendors[NAME]
 
-    def _counters(self):
-        return self.state.store.counters(NAME)
 
     def _refused(self, request: web.Request) -> web.Response | None:
         """None if the request carries a live token; else the 401 to send."""
         try:
             self.state.tokens.check(NAME, bearer_token(request.headers))
         except TokenRefused as refused:
-            self._counters().auth_failures += 1
+            self.counters.auth_failures += 1
             return _error(
                 401,
                 refused.reason,
@@ -220,7 +214,7 @@ class ExpertAiApi:
 
     async def token(self, request: web.Request) -> web.Response:
         """``POST oauth2/token`` with JSON ``{"username", "password"}``: the bare JWT as text."""
-        self._counters().token_calls += 1
+        self.counters.token_calls += 1
         try:
             body = await request.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
@@ -235,7 +229,7 @@ class ExpertAiApi:
         user_ok = hmac.compare_digest(body["username"].encode(), credentials["username"].encode())
         password_ok = hmac.compare_digest(body["password"].encode(), credentials["password"].encode())
         if not (user_ok and password_ok):
-            self._counters().auth_failures += 1
+            self.counters.auth_failures += 1
             return web.Response(status=401, text="invalid credentials")
         token, _ = self.state.tokens.issue_jwt(NAME, body["username"], JWT_ISSUER)
         return web.Response(text=token, content_type="text/plain")
@@ -268,7 +262,7 @@ class ExpertAiApi:
         created = self.state.store.create(NAME, task_id, script)
         created.vendor_state.update(new_document_state(self.state, task_id, {"name": name}))
         created.vendor_state["size"] = len(decoded)
-        self._counters().start_calls += 1
+        self.counters.start_calls += 1
         return web.json_response({"taskId": task_id}, status=202)
 
     async def status(self, request: web.Request) -> web.Response:
@@ -276,7 +270,7 @@ class ExpertAiApi:
         refused = self._refused(request)
         if refused is not None:
             return refused
-        self._counters().status_calls += 1
+        self.counters.status_calls += 1
         try:
             task_id = normalize_document_id(request.match_info["task_id"])
         except ValueError:

@@ -27,7 +27,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .documents import Document, SimulatorState, Step, VendorConfig, basic_auth_matches, script_named_by_filename
+from .documents import Document, SimulatorState, Step, VendorApi, basic_auth_matches, script_named_by_filename
 from .faults import respond
 from .tokens import TokenRefused, bearer_token
 
@@ -226,18 +226,12 @@ def _problem(status: int, title: str) -> web.Response:
     return web.json_response({"title": title, "status": status}, status=status)
 
 
-class SmartDocumentorApi:
+class SmartDocumentorApi(VendorApi):
     """Request handlers sharing the simulator state."""
 
-    def __init__(self, state: SimulatorState) -> None:
-        self.state = state
+    vendor = NAME
 
-    @property
-    def config(self) -> VendorConfig:
-        return self.state.vendors[NAME]
 
-    def _counters(self):
-        return self.state.store.counters(NAME)
 
     def _refused(self, request: web.Request) -> web.Response | None:
         """None if the request carries a live token; else a 401 with an empty body, as ASP.NET does."""
@@ -245,7 +239,7 @@ class SmartDocumentorApi:
         try:
             self.state.tokens.check(NAME, token)
         except TokenRefused as refused:
-            self._counters().auth_failures += 1
+            self.counters.auth_failures += 1
             challenge = "Bearer" if token is None else (
                 f'Bearer error="invalid_token", error_description="{refused.reason}"'
             )
@@ -255,7 +249,7 @@ class SmartDocumentorApi:
     async def token(self, request: web.Request) -> web.Response:
         """``POST connect/token``: client credentials grant, checked in IdentityServer's order
         (client, then grant type, then scope)."""
-        self._counters().token_calls += 1
+        self.counters.token_calls += 1
         if request.content_type != "application/x-www-form-urlencoded":
             return _oauth_error("invalid_request")
         form = await request.post()
@@ -271,7 +265,7 @@ class SmartDocumentorApi:
             secret_ok = hmac.compare_digest(client_secret.encode(), credentials["client_secret"].encode())
             client_ok = id_ok and secret_ok
         if not client_ok:
-            self._counters().auth_failures += 1
+            self.counters.auth_failures += 1
             return _oauth_error("invalid_client")
         if form.get("grant_type") != "client_credentials":
             return _oauth_error("unsupported_grant_type")
@@ -296,7 +290,7 @@ class SmartDocumentorApi:
         refused = self._refused(request)
         if refused is not None:
             return refused
-        self._counters().status_calls += 1
+        self.counters.status_calls += 1
         query = {key.lower(): value for key, value in reversed(list(request.query.items()))}
         raw_task_id = query.get("taskid", "").strip()
         external_id = query.get("externalid", "")
@@ -360,7 +354,7 @@ class SmartDocumentorApi:
             return _problem(400, str(exc))
         created = self.state.store.create(NAME, task_id, script)
         created.vendor_state.update(facts)
-        self._counters().start_calls += 1
+        self.counters.start_calls += 1
         return web.json_response({"taskId": int(task_id), "externalId": external_id}, status=201)
 
 
