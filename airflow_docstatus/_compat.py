@@ -22,7 +22,18 @@ try:
 except ImportError:  # pragma: no cover - older task SDK
     from airflow.utils.module_loading import import_string  # type: ignore[no-redef]
 
+try:  # Airflow 3.1+: masks in this process and tells the supervisor
+    from airflow.sdk.log import amask_secret, mask_secret
+except ImportError:  # Airflow 3.0
+    from airflow.sdk.execution_time.secrets_masker import mask_secret  # type: ignore[no-redef]
+
+    async def amask_secret(secret, name=None):  # type: ignore[no-redef]
+        mask_secret(secret, name)
+
+
 __all__ = [
+    "amask_secret",
+    "mask_secret",
     "AirflowException",
     "AirflowFailException",
     "AirflowSensorTimeout",

@@ -9,6 +9,13 @@ from airflow_docstatus.connection_forms import connection_types
 
 _INTEGRATIONS = {
     "LEADTOOLS Cloud Services": ("leadtools", "https://services.leadtools.com/documentation/api-reference"),
+    "expert.ai Extract": ("expertai", "https://docs.expert.ai/extract/latest/reference/"),
+    "SmartDocumentor Cloud": ("smartdocumentor", "https://docs.smartdocumentor.net/technical/"),
+    "Azure AI Document Translation": (
+        "azure_translation",
+        "https://learn.microsoft.com/azure/ai-services/translator/document-translation/overview",
+    ),
+    "Genpact Cora SeQuence OCR": ("cora", "https://knowledgecenter.gcora.genpact.com/help/ocr-getstatus"),
 }
 
 

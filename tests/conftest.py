@@ -62,6 +62,19 @@ class SimulatorClient:
     def stats(self) -> dict:
         return requests.get(f"{self.url}/_sim/stats", timeout=10).json()
 
+    # tokens (expert.ai, SmartDocumentor) ---------------------------------------
+    def token_calls(self, vendor: str) -> int:
+        """Token requests the vendor has answered so far (good and bad)."""
+        return self.stats()[vendor]["token_calls"]
+
+    def token_lifetime(self, vendor: str, seconds: float) -> None:
+        """Tokens issued from now on live ``seconds``."""
+        requests.put(f"{self.url}/_sim/tokens/{vendor}", json={"lifetime": seconds}, timeout=10).raise_for_status()
+
+    def expire_tokens(self, vendor: str) -> None:
+        """Every token issued so far is expired from now on."""
+        requests.post(f"{self.url}/_sim/tokens/{vendor}/expire", timeout=10).raise_for_status()
+
 
 @pytest.fixture(scope="session")
 def simulator():

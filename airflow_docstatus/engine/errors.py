@@ -54,3 +54,11 @@ def redact(text: str, secrets: tuple[str, ...]) -> str:
         if secret and len(secret) >= 3:
             text = text.replace(secret, "***")
     return text
+
+
+def tls_failure(method: str, url: str, conn_id: str) -> str:
+    """The message for a TLS handshake or certificate failure: a setting to fix, not worth a retry."""
+    return (
+        f"{method} {url}: TLS verification failed for connection {conn_id!r}; set its `verify` extra "
+        "to the CA bundle that signs the server's certificate (or false to skip the check)"
+    )

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import weakref
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseHook
 
 from airflow_docstatus.engine.settings import ConnectionSettings
+from airflow_docstatus.engine.tokens import Token, TokenSlot, sync_token_slot, token_key
 
 if TYPE_CHECKING:
     from airflow_docstatus.engine.http import HttpRequest, HttpResponse
-    from airflow_docstatus.engine.protocol import VendorProtocol
+    from airflow_docstatus.engine.protocol import TokenAuthProtocol, VendorProtocol
     from airflow_docstatus.engine.status import DocStatus
     from airflow_docstatus.engine.transport_async import AsyncTransport
     from airflow_docstatus.engine.transport_sync import SyncTransport
@@ -93,6 +95,13 @@ class DocStatusHook(BaseHook):
     Subclasses set the usual Airflow hook attributes and ``protocol_class``;
     they add the calls that start a job. The HTTP clients are imported only
     when a call is made, so importing a hook stays cheap.
+
+    For a vendor with token auth (a ``TokenAuthProtocol``), ``send`` and
+    ``asend`` put the connection's bearer token on every request. The token
+    is fetched once and shared by every poller of the connection in the
+    process (in the triggerer: in the event loop), renewed shortly before it
+    expires, and renewed once more when the vendor answers 401; a second 401
+    stands. Each token is masked in the logs the moment it is obtained.
     """
 
     conn_name_attr: ClassVar[str]
@@ -143,13 +152,46 @@ class DocStatusHook(BaseHook):
         return self._settings
 
     # sync --------------------------------------------------------------------
-    def send(self, request: HttpRequest) -> HttpResponse:
-        """Send one request with requests; connection trouble raises ``TransientError``."""
+    def _transport(self) -> SyncTransport:
         if self._sync is None:
             from airflow_docstatus.engine.transport_sync import SyncTransport
 
             self._sync = SyncTransport(self.get_conn())
-        return self._sync.send(request)
+        return self._sync
+
+    def send(self, request: HttpRequest) -> HttpResponse:
+        """Send one request with requests; connection trouble raises ``TransientError``."""
+        protocol = self.protocol
+        if not protocol.uses_tokens:
+            return self._transport().send(request)
+        tokens = self._token_auth()
+        slot = sync_token_slot(token_key(self.conn_id, tokens.token_request()))
+        token = self._token(slot)
+        answer = self._transport().send(tokens.authorize(request, token))
+        if answer.status == 401:  # expired or revoked early: renew once, and let a second 401 stand
+            slot.discard(token)
+            answer = self._transport().send(tokens.authorize(request, self._token(slot)))
+        return answer
+
+    def _token(self, slot: TokenSlot) -> Token:
+        with slot.lock:
+            token = slot.current(time.time())
+            if token is None:
+                answer = self._transport().send(self._token_auth().token_request())
+                token = slot.token = self._obtained(answer)
+                from airflow_docstatus._compat import mask_secret
+
+                mask_secret(token.value)
+        self._token_auth().remember_secret(token.value)
+        return token
+
+    def _token_auth(self) -> TokenAuthProtocol:
+        return self.protocol  # type: ignore[return-value]  # uses_tokens is only set by TokenAuthProtocol
+
+    def _obtained(self, answer: HttpResponse) -> Token:
+        token = self._token_auth().read_token(answer, time.time())
+        self.log.info("%s obtained a token for connection %r", self.protocol_class.display_name, self.conn_id)
+        return token
 
     def check_status(self, **ids: Any) -> DocStatus:
         """Ask the vendor once for the status of a document."""
@@ -163,15 +205,41 @@ class DocStatusHook(BaseHook):
             self._sync = None
 
     # async -------------------------------------------------------------------
-    async def asend(self, request: HttpRequest) -> HttpResponse:
-        """Send one request with the shared aiohttp session of this connection."""
+    async def _atransport(self) -> AsyncTransport:
         if self._async is None:
             from airflow_docstatus.engine.transport_async import AsyncTransport
 
             await self.aprotocol()
             assert self._settings is not None
             self._async = AsyncTransport(self._settings)
-        return await self._async.send(request)
+        return self._async
+
+    async def asend(self, request: HttpRequest) -> HttpResponse:
+        """Send one request with the shared aiohttp session of this connection (and its shared token)."""
+        transport = await self._atransport()
+        protocol = await self.aprotocol()
+        if not protocol.uses_tokens:
+            return await transport.send(request)
+        tokens = self._token_auth()
+        slot = transport.token_slot(token_key(self.conn_id, tokens.token_request()))
+        token = await self._atoken(slot)
+        answer = await transport.send(tokens.authorize(request, token))
+        if answer.status == 401:  # expired or revoked early: renew once, and let a second 401 stand
+            slot.discard(token)
+            answer = await transport.send(tokens.authorize(request, await self._atoken(slot)))
+        return answer
+
+    async def _atoken(self, slot: TokenSlot) -> Token:
+        async with slot.lock:  # the pollers of one connection wait for a single fetch
+            token = slot.current(time.time())
+            if token is None:
+                transport = await self._atransport()
+                token = slot.token = self._obtained(await transport.send(self._token_auth().token_request()))
+                from airflow_docstatus._compat import amask_secret
+
+                await amask_secret(token.value)
+        self._token_auth().remember_secret(token.value)
+        return token
 
     async def acheck_status(self, **ids: Any) -> DocStatus:
         """Ask the vendor once for the status of a document, without blocking the event loop."""

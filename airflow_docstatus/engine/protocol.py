@@ -7,6 +7,7 @@ in the async trigger (aiohttp) and in unit tests with no network at all.
 from __future__ import annotations
 
 import abc
+import dataclasses
 from collections.abc import Mapping
 from typing import Any, ClassVar
 from urllib.parse import urljoin
@@ -21,6 +22,7 @@ from airflow_docstatus.engine.errors import (
 from airflow_docstatus.engine.http import HttpRequest, HttpResponse
 from airflow_docstatus.engine.settings import ConnectionSettings
 from airflow_docstatus.engine.status import DocStatus, State, StatusTable, format_ref
+from airflow_docstatus.engine.tokens import Token
 
 # Statuses that say "try again later" whatever the vendor.
 TRANSIENT_HTTP_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -45,9 +47,11 @@ class VendorProtocol(abc.ABC):
     statuses: ClassVar[StatusTable]
     min_poll_interval: ClassVar[float] = 0.0
     http_reasons: ClassVar[Mapping[int, str]] = {}
+    uses_tokens: ClassVar[bool] = False
 
     def __init__(self, settings: ConnectionSettings) -> None:
         self.settings = settings
+        self._secrets = set(settings.secrets)
 
     # ids -----------------------------------------------------------------
     @classmethod
@@ -104,12 +108,26 @@ class VendorProtocol(abc.ABC):
                 http_status=response.status,
             ) from None
 
-    def where(self, ref: Ref) -> str:
+    def where(self, ref: Ref | None = None) -> str:
         """``<vendor> (connection 'id', ids...)``: the prefix of every error message."""
-        return f"{self.display_name} (connection {self.settings.conn_id!r}, {format_ref(ref)})"
+        ids = f", {format_ref(ref)}" if ref else ""
+        return f"{self.display_name} (connection {self.settings.conn_id!r}{ids})"
+
+    def remember_secret(self, value: str) -> None:
+        """Keep ``value`` (a token, say) out of every error message this protocol writes."""
+        self._secrets.add(value)
 
     def excerpt(self, response: HttpResponse) -> str:
-        return redact(response.excerpt(), self.settings.secrets)
+        return redact(response.excerpt(), tuple(self._secrets))
+
+    def error_detail(self, response: HttpResponse) -> str:
+        """What the vendor said in an error answer, for the error message.
+
+        The start of the body by default; a vendor with a structured error body
+        (code, message, inner error) overrides this to spell it out. The
+        engine redacts secrets from whatever it returns.
+        """
+        return response.excerpt()
 
     def raise_for_http_error(self, ref: Ref, response: HttpResponse) -> None:
         """Raise the typed error a non-2xx answer stands for."""
@@ -117,7 +135,7 @@ class VendorProtocol(abc.ABC):
         if 200 <= code < 300:
             return
         reason = self.http_reasons.get(code, "")
-        said = self.excerpt(response)
+        said = redact(self.error_detail(response), tuple(self._secrets))
         detail = f"HTTP {code}" + (f" ({reason})" if reason else "") + (f": {said}" if said else "")
         message = f"{self.where(ref)} answered {detail}"
         if code in AUTH_HTTP_STATUSES:
@@ -125,3 +143,37 @@ class VendorProtocol(abc.ABC):
         if code in TRANSIENT_HTTP_STATUSES or code >= 500:
             raise TransientError(message, retry_after=response.retry_after, http_status=code)
         raise PermanentError(message, http_status=code)
+
+
+class TokenAuthProtocol(VendorProtocol):
+    """A vendor whose calls carry a bearer token obtained from a token endpoint.
+
+    Subclasses build the token request and read the token out of a good
+    answer; the hook caches the token per connection, shares it between
+    pollers, renews it before it expires and once after a 401.
+    """
+
+    uses_tokens = True
+
+    @abc.abstractmethod
+    def token_request(self) -> HttpRequest:
+        """The request that obtains a new token with the connection's credentials."""
+
+    @abc.abstractmethod
+    def parse_token(self, response: HttpResponse, now: float) -> Token:
+        """The token in a successful (2xx) answer of the token endpoint."""
+
+    def read_token(self, response: HttpResponse, now: float) -> Token:
+        """The token in any answer of the token endpoint, or the typed error it stands for."""
+        code = response.status
+        if not 200 <= code < 300:
+            said = self.excerpt(response)
+            message = f"{self.where()} could not obtain a token: HTTP {code}" + (f": {said}" if said else "")
+            if code in TRANSIENT_HTTP_STATUSES or code >= 500:
+                raise TransientError(message, retry_after=response.retry_after, http_status=code)
+            raise AuthenticationError(message + " (check the connection's credentials)", http_status=code)
+        return self.parse_token(response, now)
+
+    def authorize(self, request: HttpRequest, token: Token) -> HttpRequest:
+        """``request`` with the token in its ``Authorization`` header."""
+        return dataclasses.replace(request, headers={**request.headers, "Authorization": f"Bearer {token.value}"})

@@ -36,6 +36,9 @@ if TYPE_CHECKING:
     from airflow_docstatus.engine.hook import DocStatusHook
 
 XCOM_DOCSTATUS_KEY = "docstatus"
+# Where a reschedule-mode sensor keeps its count of transient errors in a row
+# between pokes: Airflow's task state store (Airflow 3.3+), scoped to the try.
+ERRORS_STATE_KEY = "docstatus_transient_errors_in_row"
 # How long the scheduler waits past the trigger's own deadline before it times
 # the task out itself: a safety net for a triggerer that died mid-wait.
 DEFER_TIMEOUT_GRACE = timedelta(minutes=5)
@@ -110,6 +113,7 @@ class DocStatusSensor(BaseSensorOperator):
         if all(is_literal(value) for value in ids.values()):
             self._validated_ref()  # a bad literal id fails the DAG at parse time
         self._errors = ErrorBudget(max_consecutive_errors)
+        self._errors_loaded = False
         self._retry_after: float | None = None
         # The line (and its log level) to write with the next wait, one per poll.
         self._pending: tuple[int, str] = (logging.INFO, "waiting")
@@ -144,6 +148,7 @@ class DocStatusSensor(BaseSensorOperator):
     # poke and reschedule -----------------------------------------------------------
     def poke(self, context: Context) -> bool | PokeReturnValue:
         self._retry_after = None
+        errors_before = self._errors_in_row(context)
         try:
             status = self.hook.check_status(**self._ids)  # the hook checks the ids before any call
         except TransientError as exc:
@@ -152,6 +157,8 @@ class DocStatusSensor(BaseSensorOperator):
                 self._errors.failed(exc)
             except TransientErrorsExhausted as exhausted:
                 raise AirflowException(str(exhausted)) from None
+            finally:
+                self._keep_errors_in_row(context, errors_before)
             self.log.warning(
                 "Transient error %d of %d in a row, will retry: %s",
                 self._errors.in_row,
@@ -163,7 +170,30 @@ class DocStatusSensor(BaseSensorOperator):
         except (PermanentError, InvalidInputError) as exc:
             raise AirflowFailException(str(exc)) from None
         self._errors.succeeded()
+        self._keep_errors_in_row(context, errors_before)
         return self._settle(context, status)
+
+    def _errors_in_row(self, context: Context) -> int:
+        """The count of transient errors in a row, read back from the task state store in reschedule mode.
+
+        A reschedule starts a new process, so the count cannot live on the
+        operator; Airflow 3.3's task state store keeps it for the try. On an
+        Airflow without one, the count restarts with every reschedule.
+        """
+        store = context.get("task_state_store") if self.reschedule else None
+        if store is not None and not self._errors_loaded:
+            self._errors.in_row = int(store.get(ERRORS_STATE_KEY, 0) or 0)
+            self._errors_loaded = True
+        return self._errors.in_row
+
+    def _keep_errors_in_row(self, context: Context, before: int) -> None:
+        store = context.get("task_state_store") if self.reschedule else None
+        if store is None or self._errors.in_row == before:
+            return
+        if self._errors.in_row:
+            store.set(ERRORS_STATE_KEY, self._errors.in_row)
+        else:
+            store.delete(ERRORS_STATE_KEY)
 
     def _settle(self, context: Context, status: DocStatus) -> bool | PokeReturnValue:
         """Act on a status: return the payload, fail, or note the line to log with the next wait."""

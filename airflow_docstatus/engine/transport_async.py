@@ -1,27 +1,30 @@
 """The async transport: aiohttp, with one ``ClientSession`` per connection per event loop.
 
 Every trigger of the same connection in one triggerer loop shares the same
-session (and so its keep-alive connections). The session is closed when the
-last trigger using it lets go, so nothing outlives its event loop.
+session (and so its keep-alive connections) and the same cached token. The
+session and the token are dropped when the last trigger using them lets go,
+so nothing outlives its event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiohttp
 
-from airflow_docstatus.engine.errors import TransientError
+from airflow_docstatus.engine.errors import PermanentError, TransientError, tls_failure
 from airflow_docstatus.engine.http import HttpRequest, HttpResponse
 from airflow_docstatus.engine.settings import ConnectionSettings
+from airflow_docstatus.engine.tokens import TokenSlot
 
 
 @dataclass
 class _Lease:
     session: aiohttp.ClientSession
     users: int = 0
+    tokens: dict[str, TokenSlot] = field(default_factory=dict)
 
 
 class SessionPool:
@@ -39,6 +42,14 @@ class SessionPool:
         lease.users += 1
         return lease.session
 
+    def token_slot(self, conn_id: str, token_key: str) -> TokenSlot:
+        """The token slot shared by the users of ``conn_id`` in this loop (the caller holds a lease)."""
+        lease = self._leases[(id(asyncio.get_running_loop()), conn_id)]
+        slot = lease.tokens.get(token_key)
+        if slot is None:
+            slot = lease.tokens[token_key] = TokenSlot(asyncio.Lock())
+        return slot
+
     async def release(self, conn_id: str) -> None:
         key = (id(asyncio.get_running_loop()), conn_id)
         lease = self._leases.get(key)
@@ -52,6 +63,10 @@ class SessionPool:
     def open_sessions(self) -> int:
         """How many sessions are open, in every loop (for tests and benchmarks)."""
         return sum(1 for lease in self._leases.values() if not lease.session.closed)
+
+    def cached_tokens(self) -> int:
+        """How many token slots are held, in every loop (for tests)."""
+        return sum(len(lease.tokens) for lease in self._leases.values())
 
 
 # Keep-alive connections one session may hold. Past it, a request waits for a
@@ -85,11 +100,20 @@ class AsyncTransport:
             total=None, sock_connect=settings.connect_timeout, sock_read=settings.read_timeout
         )
 
-    async def send(self, request: HttpRequest) -> HttpResponse:
+    def _lease(self) -> aiohttp.ClientSession:
         if self._session is None:
             self._session = self._pool.acquire(self._settings.conn_id)
+        return self._session
+
+    def token_slot(self, token_key: str) -> TokenSlot:
+        """The token slot shared with every trigger of this connection in this loop."""
+        self._lease()
+        return self._pool.token_slot(self._settings.conn_id, token_key)
+
+    async def send(self, request: HttpRequest) -> HttpResponse:
+        session = self._lease()
         try:
-            async with self._session.request(
+            async with session.request(
                 request.method,
                 request.url,
                 params=dict(request.params) or None,
@@ -101,6 +125,8 @@ class AsyncTransport:
             ) as answer:
                 body = await answer.read()
                 return HttpResponse(status=answer.status, headers=dict(answer.headers), body=body)
+        except aiohttp.ClientSSLError:
+            raise PermanentError(tls_failure(request.method, request.url, self._settings.conn_id)) from None
         except asyncio.TimeoutError:
             raise TransientError(f"{request.method} {request.url} timed out") from None
         except aiohttp.ClientError as exc:

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import requests
 
-from airflow_docstatus.engine.errors import TransientError
+from typing import Any
+
+from airflow_docstatus.engine.errors import PermanentError, TransientError, tls_failure
 from airflow_docstatus.engine.http import HttpRequest, HttpResponse
 from airflow_docstatus.engine.settings import ConnectionSettings
 
 
 class SyncTransport:
-    """Sends ``HttpRequest`` records with requests; connection trouble becomes ``TransientError``."""
+    """Sends ``HttpRequest`` records with requests; connection trouble becomes ``TransientError``.
 
-    def __init__(self, settings: ConnectionSettings) -> None:
+    ``auth`` is an optional requests auth object for the session, for schemes a
+    header cannot carry (NTLM and other multi-round-trip handshakes).
+    """
+
+    def __init__(self, settings: ConnectionSettings, auth: Any = None) -> None:
         self._settings = settings
         self._session = requests.Session()
         self._session.verify = settings.verify
+        if auth is not None:
+            self._session.auth = auth
 
     def send(self, request: HttpRequest) -> HttpResponse:
         try:
@@ -27,7 +35,11 @@ class SyncTransport:
                 data=request.body,
                 timeout=(self._settings.connect_timeout, self._settings.read_timeout),
                 allow_redirects=False,
+                # Per request: a session-level verify loses to REQUESTS_CA_BUNDLE (psf/requests#3829).
+                verify=self._settings.verify,
             )
+        except requests.exceptions.SSLError:
+            raise PermanentError(tls_failure(request.method, request.url, self._settings.conn_id)) from None
         except requests.Timeout as exc:
             raise TransientError(f"{request.method} {request.url} timed out ({type(exc).__name__})") from None
         except requests.ConnectionError as exc:

@@ -100,20 +100,18 @@ class DocStatusTrigger(BaseTrigger):
         return type(self).logger()
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
-        return (
-            f"{type(self).__module__}.{type(self).__qualname__}",
-            {
-                **self.ref,
-                **self.options,
-                self.hook_class.conn_name_attr: self.conn_id,
-                "poll_interval": self.poll_interval,
-                "end_time": self.end_time,
-                "max_consecutive_errors": self.max_consecutive_errors,
-                "poll_immediately": self.poll_immediately,
-                "exponential_backoff": self.exponential_backoff,
-                "max_wait": self.max_wait,
-            },
-        )
+        kwargs = {
+            **self.ref,
+            **self.options,
+            self.hook_class.conn_name_attr: self.conn_id,
+            "poll_interval": self.poll_interval,
+            "end_time": self.end_time,
+            "max_consecutive_errors": self.max_consecutive_errors,
+            "poll_immediately": self.poll_immediately,
+        }
+        if self.exponential_backoff:  # only when asked for: the common case stays as it was
+            kwargs.update(exponential_backoff=True, max_wait=self.max_wait)
+        return f"{type(self).__module__}.{type(self).__qualname__}", kwargs
 
     def _remaining(self) -> float | None:
         return None if self.end_time is None else self.end_time - self._now()

@@ -2,11 +2,13 @@
 
 Adding a vendor = one module exposing the :class:`VendorModule` names, one
 entry in :data:`VENDOR_MODULES`, and its section in ``scenarios/default.json``.
+A module may also expose the optional names listed in :class:`VendorModule`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 import copy
 import dataclasses
 import importlib.resources
@@ -19,7 +21,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from . import leadtools
+from . import azure_translation, cora, expertai, leadtools, smartdocumentor
 from .documents import (
     Document,
     DocumentStore,
@@ -30,10 +32,21 @@ from .documents import (
     parse_script,
     step_to_dict,
 )
+from .tokens import TokenStore, check_lifetime
 
 
 class VendorModule(Protocol):
-    """What a vendor module provides (as module-level names)."""
+    """What a vendor module provides (as module-level names).
+
+    Optional names, read with ``getattr``:
+
+    - ``EXTRA_STEP_KEYS``: ``{key: check}``, the vendor's own script step keys;
+    - ``TOKEN_LIFETIME``: set by vendors that issue tokens, the default lifetime in
+      seconds (the scenario's ``token_lifetime`` overrides it);
+    - ``new_document_state(state, doc_id, fields) -> dict``: the ``vendor_state`` of a
+      new document from the admin API's ``fields`` (raises ValueError); without it,
+      ``fields`` are refused.
+    """
 
     NAME: str
     URL_PREFIX: str
@@ -45,7 +58,13 @@ class VendorModule(Protocol):
     def add_routes(self, app: web.Application, state: SimulatorState) -> None: ...
 
 
-VENDOR_MODULES: tuple[VendorModule, ...] = (leadtools,)
+VENDOR_MODULES: tuple[VendorModule, ...] = (
+    leadtools,
+    expertai,
+    smartdocumentor,
+    azure_translation,
+    cora,
+)
 VENDORS: dict[str, VendorModule] = {module.NAME: module for module in VENDOR_MODULES}
 
 STATE_KEY = web.AppKey("docstatus_simulator_state", SimulatorState)
@@ -54,10 +73,12 @@ SHUTDOWN_TIMEOUT_SECONDS = 2.0
 LISTEN_BACKLOG = 4096
 
 ScenarioSource = Mapping[str, Any] | str | Path | None
-VENDOR_SECTION_KEYS = frozenset({"credentials", "default_script", "scripts"})
-DOCUMENT_KEYS = frozenset({"vendor", "id", "script"})
+VENDOR_SECTION_KEYS = frozenset({"credentials", "default_script", "scripts", "token_lifetime"})
+DOCUMENT_KEYS = frozenset({"vendor", "id", "script", "fields"})
+CLIENT_MAX_SIZE = 64 * 1024 * 1024
+"""Largest request body accepted (aiohttp's default, 1 MiB, is below expert.ai's 14 MB
+and a bulk creation of thousands of scripted documents)."""
 MAX_BULK_DOCUMENTS = 100_000
-MAX_REQUEST_BYTES = 64 * 1024 * 1024  # room for a bulk creation of many scripted documents
 
 
 # -- scenarios ----------------------------------------------------------------
@@ -110,6 +131,8 @@ def merge_scenarios(base: Mapping[str, Any], override: Mapping[str, Any]) -> dic
             section["credentials"] = copy.deepcopy(value["credentials"])
         if "default_script" in value:
             section["default_script"] = value["default_script"]
+        if "token_lifetime" in value:
+            section["token_lifetime"] = value["token_lifetime"]
         if "scripts" in value:
             if not isinstance(value["scripts"], Mapping):
                 raise ValueError(f"scenario {key!r}: 'scripts' must be an object of name: steps")
@@ -131,29 +154,44 @@ def _vendor_config(vendor: VendorModule, section: Mapping[str, Any]) -> VendorCo
             f"scenario {vendor.NAME!r}: 'credentials' needs string values for "
             f"{list(vendor.CREDENTIAL_KEYS)}"
         )
+    extra_step_keys = getattr(vendor, "EXTRA_STEP_KEYS", {})
     scripts = {}
     for name, steps in section.get("scripts", {}).items():
         try:
-            scripts[name] = parse_script(steps, vendor.check_status)
+            scripts[name] = parse_script(steps, vendor.check_status, extra_step_keys)
         except ValueError as exc:
             raise ValueError(f"scenario {vendor.NAME!r} script {name!r}: {exc}") from None
+    token_lifetime = getattr(vendor, "TOKEN_LIFETIME", None)
+    if "token_lifetime" in section:
+        if token_lifetime is None:
+            raise ValueError(f"scenario {vendor.NAME!r}: 'token_lifetime' given, but it issues no tokens")
+        try:
+            token_lifetime = check_lifetime(section["token_lifetime"])
+        except ValueError as exc:
+            raise ValueError(f"scenario {vendor.NAME!r}: {exc}") from None
     try:
         return VendorConfig(
             credentials=dict(credentials),
             default_script=section.get("default_script", "default"),
             scripts=scripts,
             check_status=vendor.check_status,
+            extra_step_keys=extra_step_keys,
+            token_lifetime=token_lifetime,
         )
     except ValueError as exc:
         raise ValueError(f"scenario {vendor.NAME!r}: {exc}") from None
 
 
 def prepare_document(
-    state: SimulatorState, vendor_name: str, doc_id: str | None = None, script: Any = None
-) -> tuple[str, str, Script]:
-    """Check a document's vendor, id and script without creating it: ``(vendor, id, steps)``.
+    state: SimulatorState,
+    vendor_name: str,
+    doc_id: str | None = None,
+    script: Any = None,
+    fields: Any = None,
+) -> tuple[str, str, Script, dict[str, Any]]:
+    """Check a document without creating it: ``(vendor, id, steps, vendor_state)``.
 
-    ValueError for an unknown vendor, a bad id or a bad script.
+    ValueError for an unknown vendor, a bad id, script or fields.
     """
     vendor = VENDORS.get(vendor_name)
     if vendor is None:
@@ -167,21 +205,53 @@ def prepare_document(
             doc_id = vendor.normalize_document_id(doc_id)
         except ValueError:
             raise ValueError(f"{doc_id!r} is not a valid {vendor_name} document id") from None
-    return vendor_name, doc_id, state.vendors[vendor_name].resolve_script(script)
+    steps = state.vendors[vendor_name].resolve_script(script)
+    if fields is not None and not isinstance(fields, Mapping):
+        raise ValueError(f"'fields' must be an object, got {fields!r}")
+    new_document_state = getattr(vendor, "new_document_state", None)
+    if new_document_state is not None:
+        vendor_state = new_document_state(state, doc_id, fields or {})
+    elif fields:
+        raise ValueError(f"{vendor_name} documents take no 'fields'")
+    else:
+        vendor_state = {}
+    return vendor_name, doc_id, steps, vendor_state
+
+
+def store_document(state: SimulatorState, prepared: tuple[str, str, Script, dict[str, Any]]) -> Document:
+    """Create (or replace) a document checked by :func:`prepare_document`."""
+    vendor_name, doc_id, steps, vendor_state = prepared
+    document = state.store.create(vendor_name, doc_id, steps)
+    document.vendor_state.update(vendor_state)
+    return document
 
 
 def create_document(
-    state: SimulatorState, vendor_name: str, doc_id: str | None = None, script: Any = None
+    state: SimulatorState,
+    vendor_name: str,
+    doc_id: str | None = None,
+    script: Any = None,
+    fields: Any = None,
 ) -> Document:
-    """Create a scripted document; ValueError for an unknown vendor, id or script."""
-    return state.store.create(*prepare_document(state, vendor_name, doc_id, script))
+    """Create a scripted document; ValueError for an unknown vendor, id, script or fields."""
+    return store_document(state, prepare_document(state, vendor_name, doc_id, script, fields))
 
 
 def build_state(scenario: Mapping[str, Any], store: DocumentStore | None = None) -> SimulatorState:
     """Validate a merged scenario and turn it into simulator state, with its documents created."""
+    vendors = {name: _vendor_config(vendor, scenario.get(name, {})) for name, vendor in VENDORS.items()}
+    store = store or DocumentStore()
     state = SimulatorState(
-        vendors={name: _vendor_config(vendor, scenario.get(name, {})) for name, vendor in VENDORS.items()},
-        store=store or DocumentStore(),
+        vendors=vendors,
+        store=store,
+        tokens=TokenStore(
+            default_lifetimes={
+                name: config.token_lifetime
+                for name, config in vendors.items()
+                if config.token_lifetime is not None
+            },
+            clock=store.wall_clock,
+        ),
     )
     for index, entry in enumerate(scenario.get("documents", [])):
         if not isinstance(entry, Mapping) or set(entry) - DOCUMENT_KEYS:
@@ -189,7 +259,9 @@ def build_state(scenario: Mapping[str, Any], store: DocumentStore | None = None)
                 f"scenario document {index}: must be an object with keys {sorted(DOCUMENT_KEYS)}"
             )
         try:
-            create_document(state, entry.get("vendor", ""), entry.get("id"), entry.get("script"))
+            create_document(
+                state, entry.get("vendor", ""), entry.get("id"), entry.get("script"), entry.get("fields")
+            )
         except ValueError as exc:
             raise ValueError(f"scenario document {index}: {exc}") from None
     return state
@@ -215,7 +287,11 @@ async def _create_document(request: web.Request) -> web.Response:
         return _error(400, "body must be a JSON object")
     try:
         document = create_document(
-            request.app[STATE_KEY], body.get("vendor", ""), body.get("id"), body.get("script")
+            request.app[STATE_KEY],
+            body.get("vendor", ""),
+            body.get("id"),
+            body.get("script"),
+            body.get("fields"),
         )
     except ValueError as exc:
         return _error(400, str(exc))
@@ -223,7 +299,7 @@ async def _create_document(request: web.Request) -> web.Response:
 
 
 async def _create_documents(request: web.Request) -> web.Response:
-    """Create many documents in one call, all or none: ``{"documents": [{vendor, id?, script?}, ...]}``."""
+    """Create many documents in one call, all or none: ``{"documents": [{vendor, id?, script?, fields?}, ...]}``."""
     try:
         body = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -237,10 +313,12 @@ async def _create_documents(request: web.Request) -> web.Response:
         if not isinstance(entry, dict) or set(entry) - DOCUMENT_KEYS:
             return _error(400, f"document {index}: must be an object with keys {sorted(DOCUMENT_KEYS)}")
         try:
-            prepared.append(prepare_document(state, entry.get("vendor", ""), entry.get("id"), entry.get("script")))
+            prepared.append(prepare_document(
+                state, entry.get("vendor", ""), entry.get("id"), entry.get("script"), entry.get("fields")
+            ))
         except ValueError as exc:
             return _error(400, f"document {index}: {exc}")
-    documents = [state.store.create(*spec) for spec in prepared]
+    documents = [store_document(state, spec) for spec in prepared]
     return web.json_response(
         {"documents": [{"vendor": d.vendor, "id": d.id} for d in documents]}, status=201
     )
@@ -307,26 +385,74 @@ async def _show_document(request: web.Request) -> web.Response:
                 for call in document.calls
             ],
             "last_headers": document.last_headers,
+            "last_body": document.last_body,
         }
     )
 
 
 async def _reset(request: web.Request) -> web.Response:
     request.app[STATE_KEY].store.reset()
+    request.app[STATE_KEY].tokens.reset()
     return web.json_response({"status": "reset"})
 
 
 async def _stats(request: web.Request) -> web.Response:
-    store = request.app[STATE_KEY].store
-    return web.json_response(
-        {name: dataclasses.asdict(store.counters(name)) for name in VENDORS}
-    )
+    state = request.app[STATE_KEY]
+    stats = {}
+    for name in VENDORS:
+        counters = dataclasses.asdict(state.store.counters(name))
+        if not state.tokens.issues_tokens(name):
+            del counters["token_calls"]
+        stats[name] = counters
+    return web.json_response(stats)
+
+
+def _token_vendor(request: web.Request) -> str | web.Response:
+    """The ``{vendor}`` of a ``/_sim/tokens/`` path, or a 404 answer."""
+    name = request.match_info["vendor"]
+    if name not in VENDORS:
+        return _error(404, f"unknown vendor {name!r}")
+    if not request.app[STATE_KEY].tokens.issues_tokens(name):
+        return _error(404, f"{name} issues no tokens")
+    return name
+
+
+async def _show_tokens(request: web.Request) -> web.Response:
+    name = _token_vendor(request)
+    if isinstance(name, web.Response):
+        return name
+    return web.json_response({"vendor": name, **request.app[STATE_KEY].tokens.summary(name)})
+
+
+async def _set_token_lifetime(request: web.Request) -> web.Response:
+    name = _token_vendor(request)
+    if isinstance(name, web.Response):
+        return name
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return _error(400, "body must be JSON")
+    if not isinstance(body, dict) or set(body) != {"lifetime"}:
+        return _error(400, 'body must be {"lifetime": seconds}')
+    try:
+        lifetime = request.app[STATE_KEY].tokens.set_lifetime(name, body["lifetime"])
+    except ValueError as exc:
+        return _error(400, str(exc))
+    return web.json_response({"vendor": name, "lifetime": lifetime})
+
+
+async def _expire_tokens(request: web.Request) -> web.Response:
+    name = _token_vendor(request)
+    if isinstance(name, web.Response):
+        return name
+    expired = request.app[STATE_KEY].tokens.expire_all(name)
+    return web.json_response({"vendor": name, "expired": expired})
 
 
 def create_app(scenario: ScenarioSource = None) -> web.Application:
     """The simulator application: every vendor's routes plus the ``/_sim/`` admin API."""
     state = build_state(load_scenario(scenario))
-    app = web.Application(client_max_size=MAX_REQUEST_BYTES)
+    app = web.Application(client_max_size=CLIENT_MAX_SIZE)
     app[STATE_KEY] = state
     app.router.add_get("/_sim/health", _health)
     app.router.add_post("/_sim/documents", _create_document)
@@ -335,6 +461,9 @@ def create_app(scenario: ScenarioSource = None) -> web.Application:
     app.router.add_get("/_sim/documents/{vendor}/{id}", _show_document)
     app.router.add_post("/_sim/reset", _reset)
     app.router.add_get("/_sim/stats", _stats)
+    app.router.add_get("/_sim/tokens/{vendor}", _show_tokens)
+    app.router.add_put("/_sim/tokens/{vendor}", _set_token_lifetime)
+    app.router.add_post("/_sim/tokens/{vendor}/expire", _expire_tokens)
     for vendor in VENDORS.values():
         vendor.add_routes(app, state)
     return app
@@ -346,9 +475,16 @@ def create_app(scenario: ScenarioSource = None) -> web.Application:
 class SimulatorServer:
     """The simulator listening on a TCP port, inside the caller's event loop."""
 
-    def __init__(self, scenario: ScenarioSource = None, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        scenario: ScenarioSource = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         self.host = host
         self.requested_port = port
+        self.ssl_context = ssl_context
         self.app = create_app(scenario)  # scenario errors surface here, before any socket
         self.port: int | None = None
         self._runner: web.AppRunner | None = None
@@ -357,7 +493,8 @@ class SimulatorServer:
     def url(self) -> str:
         if self.port is None:
             raise RuntimeError("the simulator is not listening yet")
-        return f"http://{self.host}:{self.port}"
+        scheme = "https" if self.ssl_context is not None else "http"
+        return f"{scheme}://{self.host}:{self.port}"
 
     async def start(self) -> None:
         """Start listening; afterwards :attr:`port` is the bound port."""
@@ -367,7 +504,12 @@ class SimulatorServer:
         await runner.setup()
         try:
             site = web.TCPSite(
-                runner, self.host, self.requested_port, backlog=LISTEN_BACKLOG, reuse_address=True
+                runner,
+                self.host,
+                self.requested_port,
+                backlog=LISTEN_BACKLOG,
+                reuse_address=True,
+                ssl_context=self.ssl_context,
             )
             await site.start()
         except BaseException:
@@ -386,8 +528,14 @@ class SimulatorServer:
 class ThreadedSimulator:
     """A simulator running on its own event loop in a daemon thread (see :func:`serve_in_thread`)."""
 
-    def __init__(self, scenario: ScenarioSource = None, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._server = SimulatorServer(scenario, host, port)
+    def __init__(
+        self,
+        scenario: ScenarioSource = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self._server = SimulatorServer(scenario, host, port, ssl_context)
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._startup_error: BaseException | None = None
@@ -438,16 +586,24 @@ class ThreadedSimulator:
     def leadtools_base(self) -> str:
         return self.url + leadtools.URL_PREFIX
 
+    @property
+    def cora_endpoint(self) -> str:
+        return self.url + cora.SERVICE_PATH
+
 
 @contextmanager
 def serve_in_thread(
-    scenario: ScenarioSource = None, host: str = "127.0.0.1", port: int = 0
+    scenario: ScenarioSource = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> Iterator[ThreadedSimulator]:
     """Run the simulator in a background thread for the ``with`` block.
 
-    ``scenario`` is a dict or a JSON file path merged over the shipped defaults.
+    ``scenario`` is a dict or a JSON file path merged over the shipped defaults;
+    with an ``ssl_context`` it speaks HTTPS.
     """
-    simulator = ThreadedSimulator(scenario, host, port).start()
+    simulator = ThreadedSimulator(scenario, host, port, ssl_context).start()
     try:
         yield simulator
     finally:

@@ -16,17 +16,31 @@ import hmac
 import math
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from .tokens import TokenStore
+
 Clock = Callable[[], float]
 StatusCheck = Callable[[Any], None]
+StepKeyCheck = Callable[[Any], None]
+"""Checks the value of a vendor-specific step key (raises ValueError)."""
+ExtraStepKeys = Mapping[str, StepKeyCheck]
+
+# Refusals a vendor may answer a status call with: permanent, so a sensor must fail at once.
+REFUSAL_FAULTS: frozenset[str] = frozenset({"http_400", "http_403", "http_404", "http_405", "http_413"})
+
+SOAP_FAULT_KINDS: frozenset[str] = frozenset({"soap_fault", "soap_client_fault"})
+"""SOAP Faults (HTTP 500 with a Fault envelope; the step's ``message`` is the faultstring).
+``soap_fault`` is a Server/Receiver fault, ``soap_client_fault`` a Client/Sender one.
+A vendor that does not speak SOAP answers them like ``http_500``."""
 
 FAULT_KINDS: frozenset[str] = frozenset(
-    {"http_500", "http_502", "http_503", "http_429", "reset", "slow", "html", "garbled"}
+    {"http_500", "http_502", "http_503", "http_429", "reset", "slow", "html", "garbled", *REFUSAL_FAULTS,
+     *SOAP_FAULT_KINDS}
 )
 """Fault names a step may use instead of a normal answer."""
 
@@ -52,7 +66,9 @@ class Step:
     """One validated step of a script.
 
     A step written without ``status`` repeats the previous step's status,
-    payload and message, so a fault step can be slipped between two statuses.
+    payload, message and extra keys, so a fault step can be slipped between
+    two statuses. ``extra`` holds the vendor-specific keys a vendor module
+    declares (expert.ai ``current``, SmartDocumentor ``integration_status``...).
     """
 
     status: Any = None
@@ -63,6 +79,7 @@ class Step:
     fault: str | None = None
     retry_after: int | None = None
     delay: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict, hash=False)
 
 
 Script = tuple[Step, ...]
@@ -73,14 +90,27 @@ def _is_number(value: Any) -> bool:
 
 
 def _parse_step(
-    raw: Any, index: int, previous: Step | None, check_status: StatusCheck | None
+    raw: Any,
+    index: int,
+    previous: Step | None,
+    check_status: StatusCheck | None,
+    extra_keys: ExtraStepKeys,
 ) -> Step:
     where = f"step {index}"
     if not isinstance(raw, Mapping):
         raise ValueError(f"{where}: must be an object, got {type(raw).__name__}")
-    unknown = sorted(set(raw) - STEP_KEYS)
+    allowed = STEP_KEYS | set(extra_keys)
+    unknown = sorted(set(raw) - allowed)
     if unknown:
-        raise ValueError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(STEP_KEYS)}")
+        raise ValueError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(allowed)}")
+    extra: dict[str, Any] = {}
+    for key, check in extra_keys.items():
+        if key in raw:
+            try:
+                check(raw[key])
+            except ValueError as exc:
+                raise ValueError(f"{where}: {key!r}: {exc}") from None
+            extra[key] = raw[key]
 
     seconds = raw.get("seconds")
     polls = raw.get("polls")
@@ -130,6 +160,7 @@ def _parse_step(
         status = previous.status
         payload = raw.get("payload", previous.payload)
         message = message if message is not None else previous.message
+        extra = {**previous.extra, **extra}
     else:
         status, payload = None, raw.get("payload")
     if status is None and (fault is None or fault in FAULTS_ANSWERING_WITH_STATUS):
@@ -145,27 +176,37 @@ def _parse_step(
         fault=fault,
         retry_after=retry_after,
         delay=float(delay) if delay is not None else None,
+        extra=extra,
     )
 
 
-def parse_script(raw_steps: Any, check_status: StatusCheck | None = None) -> Script:
+def parse_script(
+    raw_steps: Any,
+    check_status: StatusCheck | None = None,
+    extra_keys: ExtraStepKeys | None = None,
+) -> Script:
     """Validate a script given as a list of step dicts; raise ValueError saying what is wrong.
 
-    ``check_status`` is the vendor's own check of a status value (it raises ValueError).
+    ``check_status`` is the vendor's own check of a status value (it raises ValueError);
+    ``extra_keys`` maps the vendor's own step keys to checks of their values.
     """
     if isinstance(raw_steps, (str, bytes)) or not isinstance(raw_steps, Iterable):
         raise ValueError(f"a script must be a list of steps, got {type(raw_steps).__name__}")
     steps: list[Step] = []
     for index, raw in enumerate(raw_steps):
-        steps.append(_parse_step(raw, index, steps[-1] if steps else None, check_status))
+        steps.append(
+            _parse_step(raw, index, steps[-1] if steps else None, check_status, extra_keys or {})
+        )
     if not steps:
         raise ValueError("a script needs at least one step")
     return tuple(steps)
 
 
 def step_to_dict(step: Step) -> dict[str, Any]:
-    """The step as a JSON-ready dict without its unset fields."""
-    return {key: value for key, value in asdict(step).items() if value is not None}
+    """The step as a JSON-ready dict without its unset fields (extra keys inline)."""
+    fields = asdict(step)
+    extra = fields.pop("extra")
+    return {**{key: value for key, value in fields.items() if value is not None}, **extra}
 
 
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -204,6 +245,15 @@ def script_named_by_url(url: str, script_names: Iterable[str]) -> str | None:
     ``https://example.com/files/rejected.pdf`` names the script ``rejected``.
     """
     segment = unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
+    return script_named_by_filename(segment, script_names)
+
+
+def script_named_by_filename(name: str, script_names: Iterable[str]) -> str | None:
+    """The script named by a file name's stem, if any: ``rejected.pdf`` names ``rejected``.
+
+    Only the last path segment counts (``scans/failed.tif`` names ``failed``).
+    """
+    segment = (name or "").replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
     stem = PurePosixPath(segment).stem if segment else ""
     names = set(script_names)
     for candidate in (stem, stem.lower()):
@@ -239,6 +289,8 @@ class Document:
         self.status_calls = 0
         self.calls: deque[CallRecord] = deque(maxlen=MAX_RECORDED_CALLS)
         self.last_headers: dict[str, str] = {}
+        self.last_body: str | None = None
+        """The body of the last status call, for vendors that record it (Cora: the SOAP envelope)."""
         self._clock = clock
         self._wall_clock = wall_clock
         self.script: Script = script
@@ -274,13 +326,23 @@ class Document:
         return self.script[self.step_index]
 
     def answer_status_call(
-        self, method: str, path_qs: str, headers: Mapping[str, str] | None = None
+        self,
+        method: str,
+        path_qs: str,
+        headers: Mapping[str, str] | None = None,
+        body: str | None = None,
     ) -> Step:
-        """Record one status call and return the step that answers it (counting its polls)."""
+        """Record one status call and return the step that answers it (counting its polls).
+
+        ``body`` is kept as ``last_body`` when given (vendors whose request body
+        carries no secret).
+        """
         step = self.current_step()
         self.status_calls += 1
         self.calls.append(CallRecord(self._wall_clock(), method, path_qs))
         self.last_headers = redact_headers(headers or {})
+        if body is not None:
+            self.last_body = body
         if step.polls is not None and not self._on_last_step:
             self.polls_in_step += 1
             if self.polls_in_step >= step.polls:
@@ -295,17 +357,23 @@ class Counters:
     status_calls: int = 0
     start_calls: int = 0
     auth_failures: int = 0
+    token_calls: int = 0
+    """Token requests, granted or refused (vendors that issue tokens only)."""
     ready_calls: int = 0
+    """Calls to the admin ``/_sim/ready/`` check (plain HTTP pollers such as the benchmarks' peer)."""
 
 
 @dataclass
 class VendorConfig:
-    """One vendor's part of a scenario: its credentials and its named scripts."""
+    """One vendor's part of a scenario: its credentials, its named scripts and,
+    for vendors that issue tokens, the token lifetime in seconds."""
 
     credentials: dict[str, str]
     default_script: str
     scripts: dict[str, Script]
     check_status: StatusCheck | None = None
+    extra_step_keys: ExtraStepKeys = field(default_factory=dict)
+    token_lifetime: float | None = None
 
     def __post_init__(self) -> None:
         if self.default_script not in self.scripts:
@@ -325,7 +393,7 @@ class VendorConfig:
                 raise ValueError(
                     f"unknown script {spec!r}; known: {sorted(self.scripts)}"
                 ) from None
-        return parse_script(spec, self.check_status)
+        return parse_script(spec, self.check_status, self.extra_step_keys)
 
 
 @dataclass
@@ -346,6 +414,10 @@ class DocumentStore:
     def get(self, vendor: str, doc_id: str) -> Document | None:
         return self._documents.get((vendor, doc_id))
 
+    def documents(self, vendor: str) -> Iterator[Document]:
+        """Every document of ``vendor``, oldest first."""
+        return (doc for (name, _), doc in list(self._documents.items()) if name == vendor)
+
     def counters(self, vendor: str) -> Counters:
         return self._counters.setdefault(vendor, Counters())
 
@@ -360,7 +432,26 @@ class DocumentStore:
 
 @dataclass
 class SimulatorState:
-    """Everything the running simulator knows: vendor configs and the document store."""
+    """Everything the running simulator knows: vendor configs, the document store and
+    the tokens issued so far."""
 
     vendors: dict[str, VendorConfig]
     store: DocumentStore = field(default_factory=DocumentStore)
+    tokens: TokenStore = field(default_factory=TokenStore)
+
+
+class VendorApi:
+    """Base of a vendor's request handlers: the shared simulator state, the vendor's config and counters."""
+
+    vendor: str
+
+    def __init__(self, state: SimulatorState) -> None:
+        self.state = state
+
+    @property
+    def config(self) -> VendorConfig:
+        return self.state.vendors[self.vendor]
+
+    @property
+    def counters(self) -> Counters:
+        return self.state.store.counters(self.vendor)

@@ -13,15 +13,21 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from .documents import Step
+from .documents import SOAP_FAULT_KINDS, Step
 
 NormalAnswer = Callable[[], web.Response]
+SoapFaultAnswer = Callable[[Step], web.Response]
 
 _HTTP_ERROR_STATUS: dict[str, int] = {
     "http_500": 500,
     "http_502": 502,
     "http_503": 503,
     "http_429": 429,
+    "http_400": 400,
+    "http_403": 403,
+    "http_404": 404,
+    "http_405": 405,
+    "http_413": 413,
 }
 
 _HTML_ERROR_PAGE = """<!DOCTYPE html>
@@ -60,16 +66,37 @@ def _garbled(normal: web.Response) -> web.Response:
     )
 
 
-async def respond(request: web.Request, step: Step, normal: NormalAnswer) -> web.Response:
-    """Answer a status call with ``step``: its fault if it has one, else ``normal()``."""
+async def respond(
+    request: web.Request,
+    step: Step,
+    normal: NormalAnswer,
+    http_error: Callable[[int], web.Response] | None = None,
+    soap_fault: SoapFaultAnswer | None = None,
+) -> web.Response:
+    """Answer a status call with ``step``: its fault if it has one, else ``normal()``.
+
+    ``http_error(status)``, if given, builds the vendor's own error answer for
+    the ``http_*`` faults (``Retry-After`` is added to it for ``http_429``);
+    without it they answer with a short text body. SOAP vendors pass
+    ``soap_fault``, which builds their Fault envelope; for the others a SOAP
+    fault step is a plain 500.
+    """
     fault = step.fault
     if fault is None:
         return normal()
+    if fault in SOAP_FAULT_KINDS:
+        if soap_fault is not None:
+            return soap_fault(step)
+        return web.Response(status=500, text=f"simulated fault {fault}")
     if fault in _HTTP_ERROR_STATUS:
         status = _HTTP_ERROR_STATUS[fault]
-        headers = {"Retry-After": str(step.retry_after)} if fault == "http_429" else None
+        headers = {"Retry-After": str(step.retry_after)} if fault == "http_429" else {}
+        if http_error is not None:
+            response = http_error(status)
+            response.headers.update(headers)
+            return response
         return web.Response(
-            status=status, text=f"simulated fault {fault}", headers=headers
+            status=status, text=f"simulated fault {fault}", headers=headers or None
         )
     if fault == "reset":
         return reset_connection(request)

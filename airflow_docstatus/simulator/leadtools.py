@@ -17,11 +17,11 @@ from typing import Any
 from aiohttp import web
 
 from .documents import (
+    VendorApi,
     Document,
     Script,
     SimulatorState,
     Step,
-    VendorConfig,
     basic_auth_matches,
     script_named_by_url,
 )
@@ -90,11 +90,13 @@ class _Route:
     handler: Handler
 
 
-class LeadtoolsApi:
+class LeadtoolsApi(VendorApi):
     """Request handlers sharing the simulator state."""
 
+    vendor = NAME
+
     def __init__(self, state: SimulatorState) -> None:
-        self.state = state
+        super().__init__(state)
         post = frozenset({"POST"})
         self.routes: dict[str, _Route] = {
             "query": _Route(frozenset({"GET", "POST"}), self.query),
@@ -105,9 +107,6 @@ class LeadtoolsApi:
         for path, script in SINGLE_SERVICE_SCRIPTS.items():
             self.routes[path] = _Route(post, partial(self.single_service, service_script=script))
 
-    @property
-    def config(self) -> VendorConfig:
-        return self.state.vendors[NAME]
 
     # -- plumbing -------------------------------------------------------------
 
@@ -121,7 +120,7 @@ class LeadtoolsApi:
                 status=405, text="Method Not Allowed", headers={"Allow": ", ".join(sorted(route.methods))}
             )
         if not self._authorized(request):
-            self.state.store.counters(NAME).auth_failures += 1
+            self.counters.auth_failures += 1
             return web.Response(
                 status=401,
                 text=BAD_CREDENTIALS,
@@ -151,7 +150,7 @@ class LeadtoolsApi:
         return document
 
     def _start_document(self, script: Script) -> Document:
-        self.state.store.counters(NAME).start_calls += 1
+        self.counters.start_calls += 1
         return self.state.store.create(NAME, new_document_id(), script)
 
     def _script_for_url(self, fileurl: str) -> str | None:
@@ -174,7 +173,7 @@ class LeadtoolsApi:
 
     async def query(self, request: web.Request) -> web.Response:
         """``Query?id=``: the file's FileStatus, and RequestData once it is 200."""
-        self.state.store.counters(NAME).status_calls += 1
+        self.counters.status_calls += 1
         document = self._document(request)
         step = document.answer_status_call(request.method, request.path_qs, request.headers)
 

@@ -26,13 +26,40 @@ from pathlib import Path
 from typing import Any
 
 # The simulator's default credentials (see scenarios/default.json), per connection id.
-# ``path`` is appended to the simulator's URL to make the host; ``extra`` is optional.
+# ``path`` is appended to the simulator's URL to make the host; ``extra`` is optional,
+# and ``{url}`` in an extra value stands for the simulator's URL (no trailing slash).
 SIMULATOR_CONNECTIONS: dict[str, dict[str, Any]] = {
     "leadtools_default": {
         "conn_type": "leadtools",
         "path": "/leadtools/api/",
         "login": "sim-leadtools-app",
         "password": "sim-leadtools-secret",
+    },
+    "expertai_extract_default": {
+        "conn_type": "expertai_extract",
+        "path": "/expertai/beta",
+        "login": "sim-expertai-user",
+        "password": "sim-expertai-secret",
+        "extra": {"auth_url": "{url}/expertai/oauth2/token"},
+    },
+    "smartdocumentor_default": {
+        "conn_type": "smartdocumentor",
+        "path": "/smartdocumentor",
+        "login": "sim-sd-client",
+        "password": "sim-sd-secret",
+        "extra": {"scope": "WebAPI", "token_url": "{url}/smartdocumentor/connect/token"},
+    },
+    "azure_document_translation_default": {
+        "conn_type": "azure_document_translation",
+        "path": "/azure/",
+        "password": "sim-azure-translation-key",
+    },
+    "cora_sequence_default": {
+        "conn_type": "cora_sequence",
+        "path": "/cora/",
+        "login": "sim-cora-user",
+        "password": "sim-cora-secret",
+        "extra": {"auth": "basic", "soap_version": "1.1"},
     },
 }
 
@@ -46,15 +73,22 @@ def connection_env(simulator_url: str) -> dict[str, str]:
 
 
 def simulator_connection(simulator_url: str, spec: Mapping[str, Any], **overrides: Any) -> dict[str, Any]:
-    """A connection (Airflow's JSON form) for one entry of ``SIMULATOR_CONNECTIONS``, fields overridable."""
+    """A connection (Airflow's JSON form) for one entry of ``SIMULATOR_CONNECTIONS``, fields overridable.
+
+    ``{url}`` inside a string value of ``extra`` becomes the simulator's URL, without a trailing slash.
+    """
+    base = simulator_url.rstrip("/")
     conn = {
         "conn_type": spec["conn_type"],
-        "host": simulator_url.rstrip("/") + spec["path"],
+        "host": base + spec["path"],
         "login": spec.get("login"),
         "password": spec.get("password"),
     }
     if spec.get("extra"):
-        conn["extra"] = dict(spec["extra"])
+        conn["extra"] = {
+            key: value.replace("{url}", base) if isinstance(value, str) else value
+            for key, value in spec["extra"].items()
+        }
     conn.update(overrides)
     return conn
 

@@ -18,6 +18,30 @@ def test_there_is_an_example_dag_for_every_sensor_module():
     assert {f"example_{m}" for m in sensor_modules} <= set(example_dag_ids(EXAMPLES))
 
 
+# What each example's downstream tasks print, proving the payload reached them.
+EXPECTED_OUTPUT = {
+    "example_leadtools": [
+        "Recognized text:\nINVOICE 2026-0042",
+        "deferring to the triggerer (LeadtoolsQueryTrigger)",
+    ],
+    "example_azure_translation": [
+        "Translated document: https://mystorage.blob.core.windows.net/contracts-fr/document-1.txt",
+        "2 of 2 document(s) translated",
+        "deferring to the triggerer (AzureDocumentTranslationStatusTrigger)",
+    ],
+    "example_expertai": [
+        "quarterly-report.pdf: 2 page(s)",
+        "Titles:\np1: ",
+        "deferring to the triggerer (ExpertAiExtractStatusTrigger)",
+    ],
+    "example_cora": [
+        "OCR Completed (NoError); ExternalContext: scans:ocr/2026/invoice-0042.xml",
+        "deferring to the triggerer (CoraOcrStatusTrigger)",
+    ],
+    "example_smartdocumentor": [", integration Successful, 3 page(s)"],
+}
+
+
 @pytest.mark.parametrize("dag_id", example_dag_ids(EXAMPLES))
 def test_example_dag_succeeds(dag_id, tmp_path):
     with running_simulator() as url:
@@ -25,6 +49,5 @@ def test_example_dag_succeeds(dag_id, tmp_path):
         sandbox.prepare()
         result = sandbox.dags_test(dag_id)
     assert result.ok, result.output[-4000:]
-    if dag_id == "example_leadtools":
-        assert "Recognized text:\nINVOICE 2026-0042" in result.output
-        assert "deferring to the triggerer (LeadtoolsQueryTrigger)" in result.output
+    for expected in EXPECTED_OUTPUT[dag_id]:
+        assert expected in result.output, (expected, result.output[-3000:])

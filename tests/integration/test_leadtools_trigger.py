@@ -9,38 +9,16 @@ import pytest
 from airflow_docstatus.engine.transport_async import SESSIONS
 from airflow_docstatus.engine.trigger import DocStatusTrigger
 from airflow_docstatus.triggers.leadtools import LeadtoolsQueryTrigger
+from tests.support import FakeClock, events_of, with_clock
 
 TEXT = [{"ServiceType": "Recognition", "RecognitionType": "Text", "data": [{"Text": "hello"}]}]
 FILE_ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
 CLASSPATH = "airflow_docstatus.triggers.leadtools.LeadtoolsQueryTrigger"
 
 
-class FakeClock:
-    """Wall-clock time that moves only when the trigger sleeps; records every sleep."""
-
-    def __init__(self, start: float = 1_000_000.0) -> None:
-        self.now = start
-        self.sleeps: list[float] = []
-
-    def time(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
-
-
 def make_trigger(file_id: str, clock: FakeClock | None = None, **kwargs) -> LeadtoolsQueryTrigger:
     trigger = LeadtoolsQueryTrigger(file_id=file_id, **kwargs)
-    if clock:
-        trigger._now = clock.time
-        trigger._sleep = clock.sleep
-    return trigger
-
-
-async def events_of(trigger) -> list[dict]:
-    return [event.payload async for event in trigger.run()]
+    return with_clock(trigger, clock) if clock else trigger
 
 
 def test_serialize_round_trip_keeps_ids_and_the_deadline():
@@ -61,13 +39,11 @@ def test_serialize_round_trip_keeps_ids_and_the_deadline():
         "end_time": 1234.5,
         "max_consecutive_errors": 10,
         "poll_immediately": True,
-        "exponential_backoff": False,
-        "max_wait": None,
     }
     assert LeadtoolsQueryTrigger(**kwargs).serialize() == (classpath, kwargs)
     backoff = LeadtoolsQueryTrigger(file_id=FILE_ID, exponential_backoff=True, max_wait=60)
     assert LeadtoolsQueryTrigger(**backoff.serialize()[1]).serialize() == backoff.serialize()
-    assert backoff.serialize()[1]["max_wait"] == 60.0
+    assert (backoff.serialize()[1]["exponential_backoff"], backoff.serialize()[1]["max_wait"]) == (True, 60.0)
     with pytest.raises(ValueError, match="max_wait must be a number of seconds >= 0"):
         LeadtoolsQueryTrigger(file_id=FILE_ID, max_wait=-1)
 

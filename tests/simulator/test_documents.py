@@ -15,7 +15,9 @@ from airflow_docstatus.simulator.documents import (
     VendorConfig,
     basic_auth_matches,
     parse_script,
+    script_named_by_filename,
     script_named_by_url,
+    step_to_dict,
 )
 
 
@@ -280,3 +282,53 @@ def test_basic_auth_matches(header, expected):
 
 def test_basic_auth_password_may_contain_colons():
     assert basic_auth_matches(basic("app:a:b"), "app", "a:b") is True
+
+
+# -- vendor-specific step keys and file names ----------------------------------------
+
+
+def _percent(value: object) -> None:
+    if not isinstance(value, int) or not 0 <= value <= 100:
+        raise ValueError(f"must be 0..100, got {value!r}")
+
+
+def test_extra_step_keys_are_checked_kept_and_inherited_by_status_less_steps():
+    steps = parse_script(
+        [{"status": "PROGRESS", "current": 40}, {"fault": "slow", "delay": 0}, {"status": "SUCCESS"}],
+        extra_keys={"current": _percent},
+    )
+    assert steps[0].extra == {"current": 40}
+    assert steps[1].status == "PROGRESS" and steps[1].extra == {"current": 40}
+    assert steps[2].extra == {}
+    assert step_to_dict(steps[0]) == {"status": "PROGRESS", "current": 40}
+    with pytest.raises(ValueError, match=r"step 0: 'current': must be 0..100"):
+        parse_script([{"status": "PROGRESS", "current": 101}], extra_keys={"current": _percent})
+    with pytest.raises(ValueError, match=r"unknown key\(s\) \['current'\]"):
+        parse_script([{"status": "PROGRESS", "current": 1}])
+
+
+def test_vendor_config_passes_its_extra_keys_to_scripts_given_later():
+    config = VendorConfig(
+        credentials={},
+        default_script="default",
+        scripts={"default": parse_script([{"status": "PENDING"}])},
+        extra_step_keys={"current": _percent},
+    )
+    assert config.resolve_script([{"status": "PROGRESS", "current": 5}])[0].extra == {"current": 5}
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("rejected.pdf", "rejected"), ("scans/Failed.TIF", "failed"), ("C:\\in\\failed.pdf", "failed"),
+     ("my file #1.pdf", None), ("", None)],
+)
+def test_script_named_by_filename(name, expected):
+    assert script_named_by_filename(name, ["rejected", "failed"]) == expected
+
+
+def test_store_lists_a_vendors_documents():
+    store = DocumentStore()
+    store.create("expertai", "a", parse_script([{"status": "PENDING"}]))
+    store.create("leadtools", "b", parse_script([{"status": 100}]))
+    store.create("expertai", "c", parse_script([{"status": "PENDING"}]))
+    assert [doc.id for doc in store.documents("expertai")] == ["a", "c"]

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,19 +20,6 @@ APP_ID, PASSWORD = "sim-leadtools-app", "sim-leadtools-secret"
 AUTH = (APP_ID, PASSWORD)
 TEXT = [{"ServiceType": "Recognition", "RecognitionType": "Text", "data": [{"PageNumber": 1, "Text": "hi"}]}]
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ThreadedSimulator]:
-    with serve_in_thread() as running:
-        yield running
-
-
-@pytest.fixture
-def sim(server: ThreadedSimulator) -> Iterator[ThreadedSimulator]:
-    """The module's simulator, reset before each test."""
-    assert requests.post(f"{server.url}/_sim/reset", timeout=5).status_code == 200
-    yield server
 
 
 def create(sim: ThreadedSimulator, script, doc_id: str | None = None) -> str:
@@ -78,10 +64,9 @@ def wait_for_status(sim: ThreadedSimulator, doc_id: str, wanted: int, timeout: f
 def test_handle_attributes(server):
     assert server.url == f"http://127.0.0.1:{server.port}"
     assert server.leadtools_base == f"{server.url}/leadtools/api/"
-    assert requests.get(f"{server.url}/_sim/health", timeout=5).json() == {
-        "status": "ok",
-        "vendors": ["leadtools"],
-    }
+    health = requests.get(f"{server.url}/_sim/health", timeout=5).json()
+    assert health["status"] == "ok"
+    assert health["vendors"][0] == "leadtools"  # more vendors follow, in VENDOR_MODULES order
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])

@@ -75,6 +75,70 @@ def test_execute_complete_raises_the_right_exception_for_each_outcome():
         sensor().execute_complete({}, {"status": "bogus"})
 
 
+class FakeStateStore:
+    """Airflow 3.3's task state store, as a dict."""
+
+    def __init__(self):
+        self.values = {}
+
+    def get(self, key, default=None):
+        return self.values.get(key, default)
+
+    def set(self, key, value, *, retention=None):
+        self.values[key] = value
+
+    def delete(self, key):
+        self.values.pop(key, None)
+
+
+class FailingHook:
+    def __init__(self, outcomes):
+        self.outcomes = list(outcomes)
+
+    def check_status(self, **ids):
+        outcome = self.outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+
+def poke_in_a_new_process(store, outcome, **kwargs):
+    """One reschedule-mode poke, on a fresh operator, as after a reschedule."""
+    fresh = sensor(mode="reschedule", **kwargs)
+    fresh.__dict__["hook"] = FailingHook([outcome])
+    return fresh.poke({"ti": FakeTaskInstance(), "task_state_store": store})
+
+
+def test_reschedule_mode_keeps_the_error_count_between_pokes_in_the_task_state_store():
+    from airflow_docstatus.engine.errors import TransientError
+    from airflow_docstatus.engine.sensor import ERRORS_STATE_KEY
+
+    store = FakeStateStore()
+    waiting = DocStatus(vendor="leadtools", ref={"file_id": FILE_ID}, state=State.WAITING, vendor_status="100")
+    assert poke_in_a_new_process(store, TransientError("HTTP 502"), max_consecutive_errors=3) is False
+    assert poke_in_a_new_process(store, TransientError("HTTP 503"), max_consecutive_errors=3) is False
+    assert store.values == {ERRORS_STATE_KEY: 2}
+    assert poke_in_a_new_process(store, waiting, max_consecutive_errors=3) is False  # a success resets it
+    assert store.values == {}
+    for _ in range(2):
+        poke_in_a_new_process(store, TransientError("HTTP 500"), max_consecutive_errors=3)
+    with pytest.raises(AirflowException, match="3 transient errors in a row; the last: HTTP 500"):
+        poke_in_a_new_process(store, TransientError("HTTP 500"), max_consecutive_errors=3)
+
+
+def test_poke_mode_keeps_the_count_on_the_operator_and_leaves_the_store_alone():
+    from airflow_docstatus.engine.errors import TransientError
+
+    store = FakeStateStore()
+    poker = sensor(mode="poke", max_consecutive_errors=2)
+    poker.__dict__["hook"] = FailingHook([TransientError("HTTP 502"), TransientError("HTTP 502")])
+    context = {"ti": FakeTaskInstance(), "task_state_store": store}
+    assert poker.poke(context) is False
+    with pytest.raises(AirflowException, match="2 transient errors in a row"):
+        poker.poke(context)
+    assert store.values == {}
+
+
 def test_deferring_hands_the_backoff_arguments_to_the_trigger(monkeypatch):
     deferred = {}
     s = sensor(deferrable=True, poke_interval=5, timeout=600, exponential_backoff=True, max_wait=45)
