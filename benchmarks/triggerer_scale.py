@@ -48,6 +48,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,12 +74,13 @@ TARGET_RSS_KB = 20.0
 
 @dataclass(frozen=True)
 class VendorBench:
-    """How to benchmark one vendor: its simulator name, trigger, hook and a waiting/done script."""
+    """How to benchmark one vendor: its simulator name, trigger, hook, the trigger's ids for a
+    simulator document id, and a script that waits and then succeeds."""
 
     name: str
     trigger_path: str
     hook_path: str
-    id_arg: str
+    ids: Callable[[str], dict[str, Any]]
     waiting_status: Any
     done_status: Any
     done_payload: Any = None
@@ -90,16 +92,53 @@ class VendorBench:
         return [{"status": self.waiting_status, "seconds": round(finish_in, 3)}, done]
 
 
+def _azure_ids(doc_id: str) -> dict[str, Any]:
+    batch_id, document_id = doc_id.split(":")
+    return {"batch_id": batch_id, "document_id": document_id}
+
+
 VENDORS: dict[str, VendorBench] = {
     "leadtools": VendorBench(
         name="leadtools",
         trigger_path="airflow_docstatus.triggers.leadtools.LeadtoolsQueryTrigger",
         hook_path="airflow_docstatus.hooks.leadtools.LeadtoolsHook",
-        id_arg="file_id",
+        ids=lambda doc_id: {"file_id": doc_id},
         waiting_status=100,
         done_status=200,
         done_payload=[{"ServiceType": "Recognition", "RecognitionType": "Text",
                        "data": [{"PageNumber": 1, "Text": "INVOICE 2026-0042"}]}],
+    ),
+    "expertai": VendorBench(
+        name="expertai",
+        trigger_path="airflow_docstatus.triggers.expertai.ExpertAiExtractStatusTrigger",
+        hook_path="airflow_docstatus.hooks.expertai.ExpertAiExtractHook",
+        ids=lambda doc_id: {"extract_task_id": doc_id},
+        waiting_status="PROGRESS",
+        done_status="SUCCESS",
+    ),
+    "smartdocumentor": VendorBench(
+        name="smartdocumentor",
+        trigger_path="airflow_docstatus.triggers.smartdocumentor.SmartDocumentorTaskStatusTrigger",
+        hook_path="airflow_docstatus.hooks.smartdocumentor.SmartDocumentorHook",
+        ids=lambda doc_id: {"sd_task_id": int(doc_id)},
+        waiting_status="PreProcessingInProgress",
+        done_status="Processed",
+    ),
+    "azure_translation": VendorBench(
+        name="azure_translation",
+        trigger_path="airflow_docstatus.triggers.azure_translation.AzureDocumentTranslationStatusTrigger",
+        hook_path="airflow_docstatus.hooks.azure_translation.AzureDocumentTranslationHook",
+        ids=_azure_ids,
+        waiting_status="Running",
+        done_status="Succeeded",
+    ),
+    "cora": VendorBench(
+        name="cora",
+        trigger_path="airflow_docstatus.triggers.cora.CoraOcrStatusTrigger",
+        hook_path="airflow_docstatus.hooks.cora.CoraSequenceOcrHook",
+        ids=lambda doc_id: {"master_workflow_instance_id": int(doc_id)},
+        waiting_status="ProcessingInput",
+        done_status="Completed",
     ),
 }
 
@@ -176,7 +215,7 @@ def make_factory(impl: str, vendor: VendorBench, interval: float):
     if impl == "ours":
         trigger_class = import_string(vendor.trigger_path)
         end_time = time.time() + 3600
-        return lambda doc_id: trigger_class(**{vendor.id_arg: doc_id}, poll_interval=interval, end_time=end_time)
+        return lambda doc_id: trigger_class(**vendor.ids(doc_id), poll_interval=interval, end_time=end_time)
     if impl == "http":
         from airflow.providers.http.triggers.http import HttpSensorTrigger
 
@@ -186,7 +225,7 @@ def make_factory(impl: str, vendor: VendorBench, interval: float):
         )
     if impl == "naive":
         naive = naive_trigger_class()
-        return lambda doc_id: naive(vendor.hook_path, {vendor.id_arg: doc_id}, interval)
+        return lambda doc_id: naive(vendor.hook_path, vendor.ids(doc_id), interval)
     raise ValueError(f"unknown implementation {impl!r}; known: {IMPLS}")
 
 
