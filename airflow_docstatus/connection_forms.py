@@ -19,10 +19,12 @@ COMMON_FIELDS: dict[str, dict[str, Any]] = {
     "connect_timeout": {
         "label": "Connect timeout (s)",
         "schema": {"type": ["number", "null"], "default": 10},
+        "description": "seconds to wait for the vendor to accept a connection (default 10)",
     },
     "read_timeout": {
         "label": "Read timeout (s)",
         "schema": {"type": ["number", "null"], "default": 30},
+        "description": "seconds to wait for each answer (default 30)",
     },
 }
 
