@@ -1,15 +1,17 @@
 # make demo: set up, then run every example DAG against the simulator.
 # make test: set up, then run the whole test suite.
 # Both create .venv and install what they need; nothing else is required.
+# make test also installs Debian's chromium for the browser check, if it is
+# missing and we are root or may use sudo (scripts/ensure-chromium.sh).
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test setup clean
+.PHONY: demo test setup browser clean
 
-setup: $(INSTALLED)
+setup: $(INSTALLED) browser
 
 $(INSTALLED): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,8 +22,11 @@ $(INSTALLED): pyproject.toml constraints.txt
 demo: $(INSTALLED)
 	$(BIN)/python scripts/demo.py
 
-test: $(INSTALLED)
+test: $(INSTALLED) browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+browser:
+	@sh scripts/ensure-chromium.sh
+
 clean:
-	rm -rf $(VENV) .demo .airflow-test *.egg-info
+	rm -rf $(VENV) .demo .airflow-test *.egg-info test-artifacts
