@@ -22,12 +22,9 @@ from pathlib import Path
 import pytest
 
 from airflow_docstatus.simulator.sandbox import running_simulator
-from tests.conftest import ROOT, SimulatorClient
-from tests.deployment.harness import AirflowDeployment
+from tests.conftest import SimulatorClient
+from tests.deployment.harness import ARTIFACTS, DEPLOYMENT_DAGS, EXAMPLE_DAGS, AirflowDeployment
 
-EXAMPLE_DAGS = ROOT / "example_dags"
-DEPLOYMENT_DAGS = Path(__file__).resolve().parent / "dags"
-ARTIFACTS = ROOT / "test-artifacts"
 SCRIPT_SLOWDOWN = 4  # LEADTOOLS' default document: 12 s instead of 3 s
 
 
@@ -53,7 +50,7 @@ def slowed_scenario(factor: float) -> dict:
 
 
 def keep_logs(airflow: AirflowDeployment) -> None:
-    """Copy the components' logs and the task logs to ``test-artifacts/deployment`` (CI keeps them)."""
+    """Copy the components' logs and the task logs to ``test-artifacts/deployment``."""
     target = ARTIFACTS / "deployment"
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)

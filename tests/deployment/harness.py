@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,10 @@ import requests
 
 from airflow_docstatus.simulator.sandbox import connection_env
 
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE_DAGS = ROOT / "example_dags"
+DEPLOYMENT_DAGS = Path(__file__).resolve().parent / "dags"
+ARTIFACTS = ROOT / "test-artifacts"  # screenshots and logs (gitignored)
 COMPONENTS = ("api-server", "dag-processor", "scheduler", "triggerer")
 TERMINAL_RUN_STATES = {"success", "failed"}
 
@@ -59,7 +64,7 @@ class AirflowDeployment:
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.processes: dict[str, subprocess.Popen] = {}
         self.generations: dict[str, int] = {}
-        self._secret = secrets.token_urlsafe(32)
+        self._secret = secrets.token_urlsafe(64)
         self.http = requests.Session()
         self.http.trust_env = False  # loopback only, never through a proxy
 
@@ -259,3 +264,43 @@ class AirflowDeployment:
         if answer.status_code != 200:
             raise DeploymentError(f"log of {dag_id}/{run_id}/{task_id} answered {answer.status_code}: {answer.text}")
         return [line for line in answer.json()["content"] if "timestamp" in line]  # drop the source headers
+
+
+@dataclass
+class WatchedRun:
+    """One DAG run as the test saw it through the REST API."""
+
+    dag_id: str
+    run_id: str
+    state: str = "queued"
+    seconds: float = 0.0
+    # task_id -> the distinct (state, trigger classpath, triggerer job id) seen, in order
+    seen: dict[str, list[tuple]] = field(default_factory=dict)
+    task_instances: dict[str, dict] = field(default_factory=dict)
+
+    def note(self, task_instances: dict[str, dict]) -> None:
+        self.task_instances = task_instances
+        for task_id, ti in task_instances.items():
+            sample = (ti["state"], (ti.get("trigger") or {}).get("classpath"), (ti.get("triggerer_job") or {}).get("id"))
+            history = self.seen.setdefault(task_id, [])
+            if not history or history[-1] != sample:
+                history.append(sample)
+
+
+def watch(deployment: AirflowDeployment, runs: list[WatchedRun], timeout: float = 300) -> None:
+    """Poll every run's task instances until every run is terminal (or fail with the components' logs)."""
+    started = time.monotonic()
+
+    def all_done() -> bool:
+        for run in runs:
+            if run.state in TERMINAL_RUN_STATES:
+                continue
+            run.note(deployment.task_instances(run.dag_id, run.run_id))
+            run.state = deployment.run_state(run.dag_id, run.run_id)
+            if run.state in TERMINAL_RUN_STATES:
+                run.note(deployment.task_instances(run.dag_id, run.run_id))
+                run.seconds = time.monotonic() - started
+        return all(run.state in TERMINAL_RUN_STATES for run in runs)
+
+    deployment.wait_for(all_done, f"the runs of {[r.dag_id for r in runs]} to finish",
+                        time.monotonic() + timeout, interval=0.5)

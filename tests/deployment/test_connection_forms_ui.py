@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from airflow_docstatus.connection_forms import CONNECTION_FORMS
-from tests.deployment.conftest import ARTIFACTS
+from tests.deployment.harness import ARTIFACTS
 
 pytestmark = pytest.mark.deployment
 

@@ -15,62 +15,18 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import warnings
-from dataclasses import dataclass, field
 from functools import cache
 
 import pytest
 
 from airflow_docstatus.engine.status import format_ref
 from airflow_docstatus.simulator.sandbox import example_dag_ids
-from tests.deployment.conftest import EXAMPLE_DAGS
-from tests.deployment.harness import TERMINAL_RUN_STATES, AirflowDeployment
+from tests.deployment.harness import EXAMPLE_DAGS, AirflowDeployment, WatchedRun, watch
 
 pytestmark = pytest.mark.deployment
 
 EXAMPLE_IDS = example_dag_ids(EXAMPLE_DAGS)
-RUN_TIMEOUT = 300
-
-
-@dataclass
-class WatchedRun:
-    """One DAG run as the test saw it through the REST API."""
-
-    dag_id: str
-    run_id: str
-    state: str = "queued"
-    seconds: float = 0.0
-    # task_id -> the distinct (state, trigger classpath, triggerer job id) seen, in order
-    seen: dict[str, list[tuple]] = field(default_factory=dict)
-    task_instances: dict[str, dict] = field(default_factory=dict)
-
-    def note(self, task_instances: dict[str, dict]) -> None:
-        self.task_instances = task_instances
-        for task_id, ti in task_instances.items():
-            sample = (ti["state"], (ti.get("trigger") or {}).get("classpath"), (ti.get("triggerer_job") or {}).get("id"))
-            history = self.seen.setdefault(task_id, [])
-            if not history or history[-1] != sample:
-                history.append(sample)
-
-
-def watch(deployment: AirflowDeployment, runs: list[WatchedRun], timeout: float = RUN_TIMEOUT) -> None:
-    """Poll every run's task instances until every run is terminal (or fail with the components' logs)."""
-    started = time.monotonic()
-
-    def all_done() -> bool:
-        for run in runs:
-            if run.state in TERMINAL_RUN_STATES:
-                continue
-            run.note(deployment.task_instances(run.dag_id, run.run_id))
-            run.state = deployment.run_state(run.dag_id, run.run_id)
-            if run.state in TERMINAL_RUN_STATES:
-                run.note(deployment.task_instances(run.dag_id, run.run_id))
-                run.seconds = time.monotonic() - started
-        return all(run.state in TERMINAL_RUN_STATES for run in runs)
-
-    deployment.wait_for(all_done, f"the runs of {[r.dag_id for r in runs]} to finish",
-                        time.monotonic() + timeout, interval=0.5)
 
 
 def airflow_defer_race(deployment: AirflowDeployment, run: WatchedRun) -> list[str]:

@@ -17,8 +17,7 @@ from datetime import datetime
 
 import pytest
 
-from tests.deployment.harness import AirflowDeployment
-from tests.deployment.test_example_dags_deployed import WatchedRun, watch
+from tests.deployment.harness import AirflowDeployment, WatchedRun, watch
 
 pytestmark = pytest.mark.deployment
 
