@@ -1,8 +1,8 @@
 """One real Airflow deployment (and one simulator) for every test in this folder.
 
-The deployment is session-scoped: the REST tests, the triggerer restart and
+The deployment is package-scoped: the REST tests, the triggerer restart and
 the browser check all share one api-server, scheduler, dag-processor and
-triggerer. Its dags folder holds every example DAG plus ``dags/*.py`` here.
+triggerer, stopped once the last of them has run. Its dags folder holds every example DAG plus ``dags/*.py`` here.
 The components are stopped when the session ends, also when pytest is
 interrupted or sent SIGTERM; their logs and the task logs are then copied to
 ``test-artifacts/deployment/``.
@@ -63,7 +63,7 @@ def _raise_keyboard_interrupt(signum, frame):  # noqa: ARG001 - signal handler s
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def deployment() -> Iterator[AirflowDeployment]:
     """api-server, scheduler, dag-processor and triggerer on SQLite + LocalExecutor, wired to a simulator."""
     previous = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)  # so the teardown below runs

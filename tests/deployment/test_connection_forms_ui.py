@@ -30,8 +30,10 @@ CHROMIUM_ARGS = [
 STANDARD_FIELDS = ("host", "schema", "login", "password", "port")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # Module scope: Playwright's sync API keeps an asyncio loop running in this thread while it is open,
+    # which the asyncio tests of other modules must not inherit.
     if not CHROMIUM.is_file():
         pytest.fail(
             f"{CHROMIUM} is missing, so the connection forms cannot be checked in a browser. Install Debian's "
