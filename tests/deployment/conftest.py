@@ -27,6 +27,22 @@ from tests.deployment.harness import ARTIFACTS, DEPLOYMENT_DAGS, EXAMPLE_DAGS, A
 
 SCRIPT_SLOWDOWN = 4  # LEADTOOLS' default document: 12 s instead of 3 s
 
+# A cluster policy of the test deployment: the example DAGs' sensors poll every 5 s at least.
+# Airflow 3.3.2 fails a task when the executor reports the exit of the worker that rescheduled
+# or deferred it only after the scheduler has queued the task again (same try number; see
+# apache/airflow#66374 and #72716). A worker's supervisor can take up to
+# [workers] min_heartbeat_interval (5 s by default; 1 s here) to notice that its task ended, and
+# longer on a busy 2-core machine, so the examples' 2-s reschedules and quick triggers trip over it.
+LOCAL_SETTINGS = '''"""Cluster policies of the docstatus test deployment (tests/deployment/conftest.py)."""
+
+MIN_EXAMPLE_POKE_INTERVAL = 5.0
+
+
+def task_policy(task):
+    if type(task).__module__.startswith("airflow_docstatus.sensors.") and task.dag_id.startswith("example_"):
+        task.poke_interval = max(float(task.poke_interval), MIN_EXAMPLE_POKE_INTERVAL)
+'''
+
 
 def slowed_scenario(factor: float) -> dict:
     """The shipped scenario with every timed step of every vendor's scripts ``factor`` times longer.
@@ -73,7 +89,7 @@ def deployment() -> Iterator[AirflowDeployment]:
             scenario.write_text(json.dumps(slowed_scenario(SCRIPT_SLOWDOWN)))
             with running_simulator(scenario) as url:
                 dag_files = sorted(EXAMPLE_DAGS.glob("example_*.py")) + sorted(DEPLOYMENT_DAGS.glob("*.py"))
-                airflow = AirflowDeployment(Path(tmp) / "home", dag_files, url)
+                airflow = AirflowDeployment(Path(tmp) / "home", dag_files, url, local_settings=LOCAL_SETTINGS)
                 airflow.simulator = SimulatorClient(url)
                 atexit.register(airflow.stop)
                 try:

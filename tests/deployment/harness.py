@@ -53,8 +53,11 @@ class DeploymentError(AssertionError):
 class AirflowDeployment:
     """Airflow's own components on a private home, wired to the vendor simulator."""
 
-    def __init__(self, home: Path, dag_files: Iterable[Path], simulator_url: str) -> None:
+    def __init__(
+        self, home: Path, dag_files: Iterable[Path], simulator_url: str, local_settings: str | None = None
+    ) -> None:
         self.home = Path(home)
+        self.local_settings = local_settings  # the source of an airflow_local_settings.py (cluster policies)
         self.dags_folder = self.home / "dags"
         self.logs_folder = self.home / "component-logs"
         self.dag_files = [Path(p) for p in dag_files]
@@ -97,6 +100,9 @@ class AirflowDeployment:
                 "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "1",
                 "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": "6",
                 "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+                # The task supervisor notices a finished task within its select timeout (this interval):
+                # 1 s instead of 5 s narrows Airflow's stale-executor-event race (see conftest.py).
+                "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "1",
                 "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
                 "PYTHONUNBUFFERED": "1",
                 "NO_PROXY": "127.0.0.1,localhost",
@@ -121,6 +127,9 @@ class AirflowDeployment:
         self.logs_folder.mkdir()
         for dag_file in self.dag_files:
             shutil.copy(dag_file, self.dags_folder)
+        if self.local_settings:
+            (self.home / "config").mkdir()
+            (self.home / "config" / "airflow_local_settings.py").write_text(self.local_settings)
         done = self.airflow("db", "migrate")
         if done.returncode != 0:
             raise DeploymentError(f"airflow db migrate failed:\n{done.stdout}\n{done.stderr}")
