@@ -51,8 +51,9 @@ def airflow_stale_event_race(deployment: AirflowDeployment, run: WatchedRun) -> 
 def example_runs(deployment: AirflowDeployment) -> dict[str, WatchedRun]:
     runs = [WatchedRun(dag_id, deployment.trigger(dag_id)) for dag_id in EXAMPLE_IDS]
     watch(deployment, runs)
-    # A run failed by Airflow's own defer race (see airflow_stale_event_race) is run once more, and said so.
-    raced = {run.dag_id: lines for run in runs if run.state == "failed" and (lines := airflow_stale_event_race(deployment, run))}
+    # A run failed by Airflow's own race (see airflow_stale_event_race) is run once more, and said so.
+    raced = {run.dag_id: lines for run in runs
+             if run.state == "failed" and (lines := airflow_stale_event_race(deployment, run))}
     if raced:
         warnings.warn(f"Airflow's stale-executor-event race failed {sorted(raced)}; running them once more: {raced}",
                       stacklevel=1)
