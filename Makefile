@@ -2,6 +2,8 @@
 # make test: set up, then run the whole test suite.
 # make bench: set up with the benchmark extras, then run the triggerer-scale and import-cost benchmarks.
 # Each creates .venv and installs what it needs; nothing else is required.
+# make test also installs Debian's chromium for the browser check, if it is
+# missing and we are root or may use sudo (scripts/ensure-chromium.sh).
 
 PYTHON ?= python3
 VENV := .venv
@@ -9,9 +11,9 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 BENCH_INSTALLED := $(VENV)/.bench-installed
 
-.PHONY: demo test bench setup clean
+.PHONY: demo test bench setup browser clean
 
-setup: $(INSTALLED)
+setup: $(INSTALLED) browser
 
 $(INSTALLED): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,7 +25,7 @@ demo: $(INSTALLED)
 	$(BIN)/python scripts/demo.py
 
 # The bench extra too: a test runs a tiny benchmark against every peer, so `make bench` cannot rot.
-test: $(BENCH_INSTALLED)
+test: $(BENCH_INSTALLED) browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 $(BENCH_INSTALLED): $(INSTALLED)
@@ -33,5 +35,8 @@ $(BENCH_INSTALLED): $(INSTALLED)
 bench: $(BENCH_INSTALLED)
 	$(BIN)/python benchmarks/triggerer_scale.py $(BENCH_ARGS)
 
+browser:
+	@sh scripts/ensure-chromium.sh
+
 clean:
-	rm -rf $(VENV) .demo .airflow-test *.egg-info
+	rm -rf $(VENV) .demo .airflow-test *.egg-info test-artifacts

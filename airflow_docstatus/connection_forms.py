@@ -19,10 +19,12 @@ COMMON_FIELDS: dict[str, dict[str, Any]] = {
     "connect_timeout": {
         "label": "Connect timeout (s)",
         "schema": {"type": ["number", "null"], "default": 10},
+        "description": "seconds to wait for the vendor to accept a connection (default 10)",
     },
     "read_timeout": {
         "label": "Read timeout (s)",
         "schema": {"type": ["number", "null"], "default": 30},
+        "description": "seconds to wait for each answer (default 30)",
     },
 }
 COMMON_PLACEHOLDERS = {"verify": "true", "connect_timeout": "10", "read_timeout": "30"}
@@ -138,6 +140,7 @@ CONNECTION_FORMS: dict[str, dict[str, Any]] = {
             "placeholders": {
                 "host": "https://cora.example.com (the .asmx path is appended)",
                 "login": "DOMAIN\\user for NTLM, user for Basic; empty for anonymous",
+                "password": "the user's password (Basic or NTLM); empty for anonymous",
                 "auth": "basic",
                 "wsdl": "empty: the shipped WSDL",
                 "soap_version": "1.1",

@@ -17,11 +17,41 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_docstatus.engine.status import DocStatus
+from airflow_docstatus.engine.status import DocStatus, format_ref
 
 EVENT_PAYLOAD_LIMIT = 64 * 1024
 EVENT_STATUSES = frozenset({"success", "failed", "timeout", "error"})
 ERROR_KINDS = frozenset({"auth", "permanent", "invalid", "exhausted"})
+
+
+def summarize_payload(payload: Any) -> str:
+    """A short description of a payload for the task log, never the payload itself."""
+    size = len(json.dumps(payload, default=str))
+    if isinstance(payload, (list, tuple)):
+        shape = f"a list of {len(payload)} item(s)"
+    elif isinstance(payload, Mapping):
+        keys = ", ".join(list(map(str, payload))[:6])
+        shape = f"an object with keys [{keys}{', …' if len(payload) > 6 else ''}]"
+    elif isinstance(payload, str):
+        shape = f"a string of {len(payload)} character(s)"
+    else:
+        shape = type(payload).__name__
+    return f"{shape}, {size} bytes as JSON"
+
+
+def describe_event(event: Mapping[str, Any]) -> str:
+    """An event in a few words for a log line: its status and ids, and a payload summary, never the payload."""
+    record = event.get("docstatus") or {}
+    parts = [str(event.get("status"))]
+    if record:
+        parts.append(f"{record.get('vendor')} {format_ref(record.get('ref') or {}, ' ')} status={record.get('vendor_status')}")
+    if event.get("kind"):
+        parts.append(f"kind={event['kind']}")
+    if "payload" in event:
+        parts.append(f"payload: {summarize_payload(event['payload'])}")
+    elif event.get("payload_omitted"):
+        parts.append("payload left for the worker to fetch")
+    return ", ".join(parts)
 
 
 def success_event(status: DocStatus) -> dict[str, Any]:

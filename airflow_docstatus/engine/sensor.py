@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Mapping
@@ -26,7 +25,7 @@ from airflow_docstatus.engine.errors import (
     TransientError,
     TransientErrorsExhausted,
 )
-from airflow_docstatus.engine.events import Outcome
+from airflow_docstatus.engine.events import Outcome, summarize_payload
 from airflow_docstatus.engine.policy import DEFAULT_MAX_CONSECUTIVE_ERRORS, ErrorBudget, PollPolicy
 from airflow_docstatus.engine.status import DocStatus, State, format_ref
 
@@ -49,21 +48,6 @@ def is_literal(value: Any) -> bool:
     if isinstance(value, str):
         return "{{" not in value
     return value is None or isinstance(value, (int, float))
-
-
-def summarize_payload(payload: Any) -> str:
-    """A short description of a payload for the task log, never the payload itself."""
-    size = len(json.dumps(payload, default=str))
-    if isinstance(payload, (list, tuple)):
-        shape = f"a list of {len(payload)} item(s)"
-    elif isinstance(payload, Mapping):
-        keys = ", ".join(list(map(str, payload))[:6])
-        shape = f"an object with keys [{keys}{', …' if len(payload) > 6 else ''}]"
-    elif isinstance(payload, str):
-        shape = f"a string of {len(payload)} character(s)"
-    else:
-        shape = type(payload).__name__
-    return f"{shape}, {size} bytes as JSON"
 
 
 class DocStatusSensor(BaseSensorOperator):

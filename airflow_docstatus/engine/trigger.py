@@ -17,10 +17,27 @@ from airflow_docstatus.engine.errors import (
     TransientError,
     TransientErrorsExhausted,
 )
-from airflow_docstatus.engine.events import error_event, failed_event, success_event, timeout_event
+from airflow_docstatus.engine.events import (
+    describe_event,
+    error_event,
+    failed_event,
+    success_event,
+    timeout_event,
+)
 from airflow_docstatus.engine.hook import DocStatusHook, forget_connection
 from airflow_docstatus.engine.policy import DEFAULT_MAX_CONSECUTIVE_ERRORS, ErrorBudget, PollPolicy
 from airflow_docstatus.engine.status import DocStatus, State
+
+
+class DocStatusEvent(TriggerEvent):
+    """A trigger event that reads short in the task log.
+
+    The triggerer logs every event it fires ("Trigger fired event") with the
+    event's repr, which for a plain TriggerEvent is the whole payload.
+    """
+
+    def __repr__(self) -> str:
+        return f"DocStatusEvent<{describe_event(self.payload)}>"
 
 
 class DocStatusTrigger(BaseTrigger):
@@ -143,11 +160,11 @@ class DocStatusTrigger(BaseTrigger):
                     last = status
                     if status.state is State.SUCCEEDED:
                         self.log.info("%s; done", status.describe())
-                        yield TriggerEvent(success_event(status))
+                        yield DocStatusEvent(success_event(status))
                         return
                     if status.state is State.FAILED:
                         self.log.info("%s; the vendor reports a failure", status.describe())
-                        yield TriggerEvent(failed_event(status))
+                        yield DocStatusEvent(failed_event(status))
                         return
                     retry_after = status.retry_after
                 delay = self.policy.next_delay(
@@ -165,20 +182,20 @@ class DocStatusTrigger(BaseTrigger):
                         message = f"Sensor has timed out: the deadline {self._deadline_text()} passed"
                         if last is not None:
                             message += f"; last seen: {last.describe()}"
-                        yield TriggerEvent(timeout_event(message, last))
+                        yield DocStatusEvent(timeout_event(message, last))
                         return
                     delay = remaining  # one last poll, at the deadline
                 if last is not None and errors.in_row == 0:
                     self.log.log(last.log_level, "%s; next poll in %.1fs", last.describe(), delay)
                 await self._sleep(delay)
         except TransientErrorsExhausted as exc:
-            yield TriggerEvent(error_event("exhausted", str(exc)))
+            yield DocStatusEvent(error_event("exhausted", str(exc)))
         except AuthenticationError as exc:
             forget_connection(self.conn_id)  # the next trigger of this connection reads it afresh
-            yield TriggerEvent(error_event("auth", str(exc)))
+            yield DocStatusEvent(error_event("auth", str(exc)))
         except PermanentError as exc:
-            yield TriggerEvent(error_event("permanent", str(exc)))
+            yield DocStatusEvent(error_event("permanent", str(exc)))
         except InvalidInputError as exc:
-            yield TriggerEvent(error_event("invalid", str(exc)))
+            yield DocStatusEvent(error_event("invalid", str(exc)))
         finally:
             await hook.aclose()
