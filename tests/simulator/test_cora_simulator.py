@@ -3,29 +3,15 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 
 import pytest
 import requests
 
-from airflow_docstatus.simulator import serve_in_thread
-from airflow_docstatus.simulator.app import ThreadedSimulator
 
 AUTH = ("sim-cora-user", "sim-cora-secret")
 NS = "http://genpact.com/cora/orchestration/ocr/1.0.0/api/"
 ENV = {"1.1": "http://schemas.xmlsoap.org/soap/envelope/", "1.2": "http://www.w3.org/2003/05/soap-envelope"}
 
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ThreadedSimulator]:
-    with serve_in_thread() as running:
-        yield running
-
-
-@pytest.fixture
-def sim(server: ThreadedSimulator) -> Iterator[ThreadedSimulator]:
-    assert requests.post(f"{server.url}/_sim/reset", timeout=5).status_code == 200
-    yield server
 
 
 def create(sim, script, doc_id=None) -> str:

@@ -7,7 +7,6 @@ import gzip
 import json
 import time
 import uuid
-from collections.abc import Iterator
 
 import pytest
 import requests
@@ -20,18 +19,6 @@ USERNAME, PASSWORD = "sim-expertai-user", "sim-expertai-secret"
 PDF = base64.b64encode(b"%PDF-1.4\n% tiny test document\n").decode()
 RESULT = {"header": {"documentName": "x.pdf", "totPages": 1}, "layout": [], "words": []}
 
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ThreadedSimulator]:
-    with serve_in_thread() as running:
-        yield running
-
-
-@pytest.fixture
-def sim(server: ThreadedSimulator) -> Iterator[ThreadedSimulator]:
-    """The module's simulator, reset before each test."""
-    assert requests.post(f"{server.url}/_sim/reset", timeout=5).status_code == 200
-    yield server
 
 
 def api(sim: ThreadedSimulator) -> str:

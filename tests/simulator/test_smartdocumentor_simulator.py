@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Iterator
 
 import pytest
 import requests
@@ -21,18 +20,6 @@ RESPONSE_FIELDS = {
     "preProcessingStartedOn",
 }
 
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ThreadedSimulator]:
-    with serve_in_thread() as running:
-        yield running
-
-
-@pytest.fixture
-def sim(server: ThreadedSimulator) -> Iterator[ThreadedSimulator]:
-    """The module's simulator, reset before each test."""
-    assert requests.post(f"{server.url}/_sim/reset", timeout=5).status_code == 200
-    yield server
 
 
 def base(sim: ThreadedSimulator) -> str:
