@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
-import requests
-
 from typing import Any
+
+import requests
 
 from airflow_docstatus.engine.errors import PermanentError, TransientError, tls_failure
 from airflow_docstatus.engine.http import HttpRequest, HttpResponse
 from airflow_docstatus.engine.settings import ConnectionSettings
+
+
+class ConnectionSession(requests.Session):
+    """A requests session whose ``verify`` is the connection's, whatever the environment says.
+
+    A plain session's ``verify`` loses to ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``
+    (psf/requests#3829), so a CA bundle path or ``false`` in the connection
+    would be ignored wherever those are set.
+    """
+
+    def __init__(self, settings: ConnectionSettings, auth: Any = None) -> None:
+        super().__init__()
+        self.verify = settings.verify
+        if auth is not None:
+            self.auth = auth
+
+    def merge_environment_settings(self, url, proxies, stream, verify, cert):  # type: ignore[no-untyped-def]
+        merged = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        if verify is None:  # nothing asked for on the request: the connection decides
+            merged["verify"] = self.verify
+        return merged
 
 
 class SyncTransport:
@@ -20,10 +41,7 @@ class SyncTransport:
 
     def __init__(self, settings: ConnectionSettings, auth: Any = None) -> None:
         self._settings = settings
-        self._session = requests.Session()
-        self._session.verify = settings.verify
-        if auth is not None:
-            self._session.auth = auth
+        self._session = ConnectionSession(settings, auth)
 
     def send(self, request: HttpRequest) -> HttpResponse:
         try:
@@ -35,8 +53,6 @@ class SyncTransport:
                 data=request.body,
                 timeout=(self._settings.connect_timeout, self._settings.read_timeout),
                 allow_redirects=False,
-                # Per request: a session-level verify loses to REQUESTS_CA_BUNDLE (psf/requests#3829).
-                verify=self._settings.verify,
             )
         except requests.exceptions.SSLError:
             raise PermanentError(tls_failure(request.method, request.url, self._settings.conn_id)) from None

@@ -112,18 +112,13 @@ class CoraSequenceOcrHook(DocStatusHook):
 
     def _wsdl_session(self) -> requests.Session:
         """A requests session that may fetch the WSDL from the server (``?WSDL``): auth and TLS as the connection says."""
-        import requests
+        from airflow_docstatus.engine.transport_sync import ConnectionSession
 
         settings = self.get_settings()
         protocol = super().protocol
         assert isinstance(protocol, CoraProtocol)
-        session = requests.Session()
-        session.verify = settings.verify
-        if protocol.auth == "basic":
-            session.auth = (settings.login or "", settings.password or "")
-        elif protocol.auth == "ntlm":
-            session.auth = self._ntlm_auth()
-        return session
+        basic = (settings.login or "", settings.password or "") if protocol.auth == "basic" else None
+        return ConnectionSession(settings, basic or self._session_auth())
 
     def _transport(self) -> SyncTransport:
         """The requests transport; an NTLM connection's session does the NTLM handshake."""

@@ -101,3 +101,13 @@ async def test_the_trigger_verifies_too(https_simulator, certificate, monkeypatc
     trusted = define(monkeypatch, "lt_tls_trig_ca", https_simulator.url, verify=str(certificate[0]))
     events = await events_of(with_clock(LeadtoolsQueryTrigger(file_id=file_id, leadtools_conn_id=trusted), FakeClock()))
     assert events[0]["status"] == "success"
+
+
+def test_the_connection_decides_verify_whatever_requests_ca_bundle_says(certificate, monkeypatch):
+    from airflow_docstatus.engine.settings import ConnectionSettings
+    from airflow_docstatus.engine.transport_sync import ConnectionSession
+
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+    for verify in (False, str(certificate[0])):
+        session = ConnectionSession(ConnectionSettings(conn_id="c", base_url="https://x/", verify=verify))
+        assert session.merge_environment_settings("https://x/", {}, None, None, None)["verify"] == verify
