@@ -127,6 +127,7 @@ class DocStatusHook(BaseHook):
         self._protocol: VendorProtocol | None = None
         self._sync: SyncTransport | None = None
         self._async: AsyncTransport | None = None
+        self._cached_token_key: str | None = None
 
     # connection --------------------------------------------------------------
     def _load(self, connection: Any) -> VendorProtocol:
@@ -165,7 +166,7 @@ class DocStatusHook(BaseHook):
         if not protocol.uses_tokens:
             return self._transport().send(request)
         tokens = self._token_auth()
-        slot = sync_token_slot(token_key(self.conn_id, tokens.token_request()))
+        slot = sync_token_slot(self._token_key())
         token = self._token(slot)
         answer = self._transport().send(tokens.authorize(request, token))
         if answer.status == 401:  # expired or revoked early: renew once, and let a second 401 stand
@@ -184,6 +185,12 @@ class DocStatusHook(BaseHook):
                 mask_secret(token.value)
         self._token_auth().remember_secret(token.value)
         return token
+
+    def _token_key(self) -> str:
+        """Where this connection's token is cached: worked out once per hook, not on every poll."""
+        if self._cached_token_key is None:
+            self._cached_token_key = token_key(self.conn_id, self._token_auth().token_request())
+        return self._cached_token_key
 
     def _token_auth(self) -> TokenAuthProtocol:
         return self.protocol  # type: ignore[return-value]  # uses_tokens is only set by TokenAuthProtocol
@@ -221,7 +228,7 @@ class DocStatusHook(BaseHook):
         if not protocol.uses_tokens:
             return await transport.send(request)
         tokens = self._token_auth()
-        slot = transport.token_slot(token_key(self.conn_id, tokens.token_request()))
+        slot = transport.token_slot(self._token_key())
         token = await self._atoken(slot)
         answer = await transport.send(tokens.authorize(request, token))
         if answer.status == 401:  # expired or revoked early: renew once, and let a second 401 stand
