@@ -29,7 +29,7 @@ from typing import Any
 
 import requests
 
-from airflow_docstatus.simulator.sandbox import connection_env
+from airflow_docstatus.simulator.sandbox import AirflowSandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_DAGS = ROOT / "example_dags"
@@ -73,51 +73,43 @@ class AirflowDeployment:
 
     # environment -------------------------------------------------------------------
     @property
+    def sandbox(self) -> AirflowSandbox:
+        """The demo's sandbox (home, SQLite, connections to the simulator), plus what a deployment adds."""
+        return AirflowSandbox(self.home, self.dags_folder, self.simulator_url, extra_env=self._deployment_env())
+
+    def _deployment_env(self) -> dict[str, str]:
+        return {
+            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__CORE__PARALLELISM": "4",
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.base_url}/execution/",
+            "AIRFLOW__CORE__AUTH_MANAGER": (
+                "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+            ),
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__PORT": str(self.port),
+            "AIRFLOW__API__BASE_URL": self.base_url,
+            "AIRFLOW__API__SECRET_KEY": self._secret,
+            "AIRFLOW__API_AUTH__JWT_SECRET": self._secret,
+            # fast enough for a test: heartbeats every second, a dead triggerer noticed in 6 s
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
+            "AIRFLOW__SCHEDULER__JOB_HEARTBEAT_SEC": "1",
+            "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "1",
+            "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": "6",
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+            # The task supervisor notices a finished task within its select timeout (this interval):
+            # 1 s instead of 5 s narrows Airflow's stale-executor-event race (see conftest.py).
+            "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "1",
+            "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
+        }
+
+    @property
     def env(self) -> dict[str, str]:
-        env = {key: value for key, value in os.environ.items() if not key.startswith("AIRFLOW")}
-        env.update(
-            {
-                "AIRFLOW_HOME": str(self.home),
-                "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags_folder),
-                "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-                "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-                "AIRFLOW__CORE__PARALLELISM": "4",
-                "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.base_url}/execution/",
-                "AIRFLOW__CORE__AUTH_MANAGER": (
-                    "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
-                ),
-                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
-                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.home / 'airflow.db'}",
-                "AIRFLOW__API__HOST": "127.0.0.1",
-                "AIRFLOW__API__PORT": str(self.port),
-                "AIRFLOW__API__BASE_URL": self.base_url,
-                "AIRFLOW__API__SECRET_KEY": self._secret,
-                "AIRFLOW__API_AUTH__JWT_SECRET": self._secret,
-                "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-                # fast enough for a test: heartbeats every second, a dead triggerer noticed in 6 s
-                "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
-                "AIRFLOW__SCHEDULER__JOB_HEARTBEAT_SEC": "1",
-                "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "1",
-                "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": "6",
-                "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
-                # The task supervisor notices a finished task within its select timeout (this interval):
-                # 1 s instead of 5 s narrows Airflow's stale-executor-event race (see conftest.py).
-                "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "1",
-                "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
-                "PYTHONUNBUFFERED": "1",
-                "NO_PROXY": "127.0.0.1,localhost",
-                "no_proxy": "127.0.0.1,localhost",
-            }
-        )
-        env.update(connection_env(self.simulator_url))
-        return env
+        return self.sandbox.env
 
     def airflow(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         """Run the ``airflow`` CLI of this interpreter's environment against the deployment's home."""
-        airflow = Path(sys.executable).with_name("airflow")
-        return subprocess.run(
-            [str(airflow), *args], env=self.env, capture_output=True, text=True, timeout=timeout, check=False
-        )
+        return self.sandbox.airflow(*args, timeout=timeout)
 
     # life cycle --------------------------------------------------------------------
     def start(self, timeout: float = 180) -> None:
