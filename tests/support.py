@@ -31,3 +31,23 @@ def with_clock(trigger, clock: FakeClock):
 async def events_of(trigger) -> list[dict]:
     """Every event a trigger yields, as payloads."""
     return [event.payload async for event in trigger.run()]
+
+
+async def run_all_watching_sessions(triggers) -> tuple[list[list[dict]], int]:
+    """Run triggers together; return their events and the most aiohttp sessions open at once."""
+    from airflow_docstatus.engine.transport_async import SESSIONS
+
+    peak = 0
+
+    async def watch():
+        nonlocal peak
+        while True:
+            peak = max(peak, SESSIONS.open_sessions())
+            await asyncio.sleep(0)
+
+    watcher = asyncio.create_task(watch())
+    try:
+        results = await asyncio.gather(*(events_of(trigger) for trigger in triggers))
+    finally:
+        watcher.cancel()
+    return results, peak

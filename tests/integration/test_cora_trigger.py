@@ -13,7 +13,7 @@ from airflow_docstatus.engine.transport_async import SESSIONS
 from airflow_docstatus.hooks.cora import CoraSequenceOcrHook
 from airflow_docstatus.protocols.soap import WSDL_CACHE
 from airflow_docstatus.triggers.cora import CoraOcrStatusTrigger
-from tests.support import FakeClock, events_of, with_clock
+from tests.support import FakeClock, events_of, run_all_watching_sessions, with_clock
 
 CLASSPATH = "airflow_docstatus.triggers.cora.CoraOcrStatusTrigger"
 VERSIONS = ["1.1", "1.2"]
@@ -150,17 +150,7 @@ async def test_many_triggers_load_the_wsdl_once_off_the_loop_and_share_one_sessi
     monkeypatch.setattr(WSDL_CACHE, "_load", recording_load)
     ids = [simulator.create("cora", [{"status": "Queued", "polls": 2}, {"status": "Completed"}]) for _ in range(30)]
     clock = FakeClock()
-    peak = 0
-
-    async def watch():
-        nonlocal peak
-        while True:
-            peak = max(peak, SESSIONS.open_sessions())
-            await asyncio.sleep(0)
-
-    watcher = asyncio.create_task(watch())
-    results = await asyncio.gather(*(events_of(make_trigger(i, conn_id, clock)) for i in ids))
-    watcher.cancel()
+    results, peak = await run_all_watching_sessions(make_trigger(i, conn_id, clock) for i in ids)
     assert all(r[0]["status"] == "success" for r in results)
     assert len(loader_threads) == 1 and loader_threads[0] != threading.get_ident()
     assert peak == 1 and SESSIONS.open_sessions() == 0

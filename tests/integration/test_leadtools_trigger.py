@@ -9,7 +9,7 @@ import pytest
 from airflow_docstatus.engine.transport_async import SESSIONS
 from airflow_docstatus.engine.trigger import DocStatusTrigger
 from airflow_docstatus.triggers.leadtools import LeadtoolsQueryTrigger
-from tests.support import FakeClock, events_of, with_clock
+from tests.support import FakeClock, events_of, run_all_watching_sessions, with_clock
 
 TEXT = [{"ServiceType": "Recognition", "RecognitionType": "Text", "data": [{"Text": "hello"}]}]
 FILE_ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
@@ -224,17 +224,7 @@ async def test_many_triggers_of_one_connection_share_one_session(sim_connections
     ids = [sim_connections.create("leadtools", [{"status": 100, "polls": 2}, {"status": 200, "payload": TEXT}])
            for _ in range(50)]
     clock = FakeClock()
-    peak = 0
-
-    async def watch():
-        nonlocal peak
-        while True:
-            peak = max(peak, SESSIONS.open_sessions())
-            await asyncio.sleep(0)
-
-    watcher = asyncio.create_task(watch())
-    results = await asyncio.gather(*(events_of(make_trigger(i, clock)) for i in ids))
-    watcher.cancel()
+    results, peak = await run_all_watching_sessions(make_trigger(i, clock) for i in ids)
     assert all(r[0]["status"] == "success" for r in results)
     assert peak == 1 and SESSIONS.open_sessions() == 0
 
