@@ -117,8 +117,12 @@ class VendorProtocol(abc.ABC):
         """Keep ``value`` (a token, say) out of every error message this protocol writes."""
         self._secrets.add(value)
 
+    def redact(self, text: str) -> str:
+        """``text`` with every secret this protocol knows (password, tokens) replaced by ``***``."""
+        return redact(text, tuple(self._secrets))
+
     def excerpt(self, response: HttpResponse) -> str:
-        return redact(response.excerpt(), tuple(self._secrets))
+        return self.redact(response.excerpt())
 
     def error_detail(self, response: HttpResponse) -> str:
         """What the vendor said in an error answer, for the error message.
@@ -135,7 +139,7 @@ class VendorProtocol(abc.ABC):
         if 200 <= code < 300:
             return
         reason = self.http_reasons.get(code, "")
-        said = redact(self.error_detail(response), tuple(self._secrets))
+        said = self.redact(self.error_detail(response))
         detail = f"HTTP {code}" + (f" ({reason})" if reason else "") + (f": {said}" if said else "")
         message = f"{self.where(ref)} answered {detail}"
         if code in AUTH_HTTP_STATUSES:

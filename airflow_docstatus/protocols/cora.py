@@ -21,7 +21,6 @@ from airflow_docstatus.engine.errors import (
     InvalidInputError,
     PermanentError,
     TransientError,
-    redact,
 )
 from airflow_docstatus.engine.http import HttpRequest, HttpResponse, basic_auth_header
 from airflow_docstatus.engine.protocol import AUTH_HTTP_STATUSES, Ref, VendorProtocol
@@ -349,15 +348,12 @@ class CoraProtocol(VendorProtocol):
             return self.soap.read(operation, root)
         except ValueError as exc:
             raise PermanentError(
-                f"{self.where(ref)}: {self._redact(str(exc))}; the answer: {self.excerpt(response)!r}",
+                f"{self.where(ref)}: {self.redact(str(exc))}; the answer: {self.excerpt(response)!r}",
                 http_status=response.status,
             ) from None
 
-    def _redact(self, text: str) -> str:
-        return redact(text, tuple(self._secrets))
-
     def _raise_fault(self, ref: Ref, response: HttpResponse, fault: SoapFault) -> None:
-        message = f"{self.where(ref)} answered with a SOAP Fault (HTTP {response.status}): {self._redact(fault.describe())}"
+        message = f"{self.where(ref)} answered with a SOAP Fault (HTTP {response.status}): {self.redact(fault.describe())}"
         if fault.permanent:
             raise PermanentError(message, http_status=response.status)
         raise TransientError(message, retry_after=response.retry_after, http_status=response.status)
