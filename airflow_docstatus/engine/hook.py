@@ -146,6 +146,12 @@ class DocStatusHook(BaseHook):
         """Like ``protocol``, loading the connection without blocking the event loop."""
         return self._protocol or self._load(await aget_connection(self.conn_id))
 
+    def check_deferrable(self) -> None:
+        """Raise ``InvalidInputError`` if this connection cannot be polled from the triggerer.
+
+        Every connection can, unless a vendor hook says otherwise (Cora with NTLM).
+        """
+
     def get_conn(self) -> ConnectionSettings:
         """The checked connection settings."""
         self.protocol  # noqa: B018 - loads the settings

@@ -216,6 +216,10 @@ class DocStatusSensor(BaseSensorOperator):
         if not self.deferrable:
             return super().execute(context)
         try:
+            self.hook.check_deferrable()  # e.g. an auth scheme the triggerer cannot run: refused before any call
+        except InvalidInputError as exc:
+            raise AirflowFailException(str(exc)) from None
+        try:
             done = self.poke(context)  # a document that is already done needs no trigger
         except AirflowFailException as exc:
             if self.soft_fail:

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from airflow_docstatus._compat import AirflowFailException
 from airflow_docstatus.engine.errors import InvalidInputError
 from airflow_docstatus.engine.sensor import DocStatusSensor, is_literal
 from airflow_docstatus.hooks.cora import CoraSequenceOcrHook
 from airflow_docstatus.protocols.cora import parse_activity_metadata
-
-if TYPE_CHECKING:
-    from airflow.sdk import Context
-
 
 class CoraOcrStatusSensor(DocStatusSensor):
     """Waits until a Cora SeQuence OCR FileBatch is done, and returns ``{"Status", "ErrorCode", "ExternalContext"}``.
@@ -59,11 +54,3 @@ class CoraOcrStatusSensor(DocStatusSensor):
                 parse_activity_metadata(activity_metadata)  # a bad literal fails the DAG at parse time
             except InvalidInputError as exc:
                 raise ValueError(f"{self.task_id}: {exc}") from None
-
-    def execute(self, context: Context) -> Any:
-        if self.deferrable:
-            try:
-                self.hook.check_deferrable()  # NTLM: refused at once, before any call
-            except InvalidInputError as exc:
-                raise AirflowFailException(str(exc)) from None
-        return super().execute(context)
