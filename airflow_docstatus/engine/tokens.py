@@ -13,14 +13,51 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import math
+import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_docstatus.engine.errors import DocStatusError, TransientError
 from airflow_docstatus.engine.http import HttpRequest
 
 # Renew this long before expiry, but never more than a tenth of the lifetime.
 RENEWAL_MARGIN = 60.0
+# A bearer token is b64token (RFC 6750, 2.1) and short: JWTs and opaque tokens run to a few KB.
+MAX_TOKEN_CHARS = 8192
+_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+# After a failed token fetch, the pollers of the connection share the failure
+# this long (doubling with each failure in a row, up to the cap) instead of each asking again.
+FAILED_FETCH_BACKOFF = 1.0
+FAILED_FETCH_BACKOFF_CAP = 60.0
+
+
+def check_token(value: str, where: str) -> str:
+    """``value`` if it has the shape and size of a bearer token, else ``TransientError`` (the value not quoted).
+
+    Catches an HTML page or an error text answered with a 200, a token with
+    whitespace or control characters (which no header can carry), and
+    oversized answers, before the value is used, cached or masked.
+    """
+    if not value or len(value) > MAX_TOKEN_CHARS or not _B64TOKEN.fullmatch(value):
+        kind = "too long" if len(value) > MAX_TOKEN_CHARS else "not a bearer token (RFC 6750 b64token)"
+        looks = " It looks like an HTML page." if value.lstrip()[:1] == "<" else ""
+        raise TransientError(
+            f"{where}: the token endpoint's answer is {kind} ({len(value)} characters).{looks}"
+        )
+    return value
+
+
+def lifetime_seconds(value: Any) -> float | None:
+    """A token lifetime (``expires_in``) as seconds: a number or a numeric string; None when absent or unusable."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        seconds = float(value.strip()) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError):
+        return None
+    return seconds if math.isfinite(seconds) else None
 
 
 @dataclass(frozen=True)
@@ -59,11 +96,41 @@ def jwt_expiry(token: str) -> float | None:
 
 
 class TokenSlot:
-    """The cached token of one connection, and the lock its pollers take to fetch a new one."""
+    """The cached token of one connection, and the lock its pollers take to fetch a new one.
+
+    A failed fetch is shared too: for a short while (growing with each
+    failure in a row) every poller gets the same error instead of asking
+    the token endpoint again, so a failing endpoint sees one call per
+    backoff step, not one per poller.
+    """
 
     def __init__(self, lock: Any) -> None:
         self.lock = lock
         self.token: Token | None = None
+        self.failure: DocStatusError | None = None
+        self.failures_in_row = 0
+        self.retry_at = 0.0
+        self.pending: Any = None  # async: the fetch under way, shared by the pollers that wait for it
+
+    def raise_recent_failure(self, now: float) -> None:
+        """Raise the last fetch's error again while its backoff lasts."""
+        failure = self.failure
+        if failure is None or now >= self.retry_at:
+            return
+        if isinstance(failure, TransientError):
+            raise TransientError(str(failure), retry_after=self.retry_at - now, http_status=failure.http_status)
+        raise type(failure)(str(failure))
+
+    def failed(self, error: DocStatusError, now: float) -> None:
+        """Remember a failed fetch, to share it with the other pollers for a while."""
+        self.failures_in_row += 1
+        self.failure = error
+        self.retry_at = now + min(FAILED_FETCH_BACKOFF * 2 ** (self.failures_in_row - 1), FAILED_FETCH_BACKOFF_CAP)
+
+    def obtained(self, token: Token) -> None:
+        self.token = token
+        self.failure = None
+        self.failures_in_row = 0
 
     def current(self, now: float) -> Token | None:
         """The cached token if it is still good to use."""

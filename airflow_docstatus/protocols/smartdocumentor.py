@@ -12,7 +12,7 @@ from airflow_docstatus.engine.http import HttpRequest, HttpResponse
 from airflow_docstatus.engine.protocol import Ref, TokenAuthProtocol
 from airflow_docstatus.engine.settings import ConnectionSettings
 from airflow_docstatus.engine.status import DocStatus, State, StatusTable
-from airflow_docstatus.engine.tokens import Token
+from airflow_docstatus.engine.tokens import Token, lifetime_seconds
 
 STATUS_PATH = "api/v1.0/external/sdtask/status"
 PROCESS_PATH = "api/v1.0/external/sdtask/process"
@@ -139,10 +139,7 @@ class SmartDocumentorProtocol(TokenAuthProtocol):
         body = self.json_body({}, response)
         if not isinstance(body, dict) or not body.get("access_token"):
             raise TransientError(f"{self.where()}: the token endpoint answered without an access_token")
-        lifetime = body.get("expires_in")
-        return Token.expiring_in(
-            str(body["access_token"]), float(lifetime) if isinstance(lifetime, (int, float)) else None, now
-        )
+        return Token.expiring_in(str(body["access_token"]), lifetime_seconds(body.get("expires_in")), now)
 
     # status ------------------------------------------------------------------
     def status_request(self, ref: Ref) -> HttpRequest:
