@@ -14,6 +14,10 @@ Messages never carry a secret: they name the connection id, never its password o
 
 from __future__ import annotations
 
+import base64
+import json
+from collections.abc import Iterable
+
 
 class DocStatusError(Exception):
     """Base class of every error the engine raises."""
@@ -44,14 +48,50 @@ class AuthenticationError(PermanentError):
     """The vendor rejected the credentials (401 or 403)."""
 
 
+class BodyTooLargeError(PermanentError):
+    """An answer's body ran past the connection's ``max_body_bytes`` cap (on the wire or inflated)."""
+
+
 class TransientErrorsExhausted(DocStatusError):
     """``max_consecutive_errors`` transient failures came in a row; names the last one."""
 
 
-def redact(text: str, secrets: tuple[str, ...]) -> str:
-    """Replace every known secret in ``text`` with ``***``."""
-    for secret in secrets:
-        if secret and len(secret) >= 3:
+# Secrets shorter than this are not redacted: replacing every "ab" would garble messages
+# and tell a reader what the secret is anyway.
+MIN_SECRET_LENGTH = 3
+
+
+def secret_forms(secret: str) -> set[str]:
+    """The forms a secret travels in: raw, URL- and form-encoded, JSON-escaped (ASCII or not).
+
+    A vendor that echoes a request back (a 401 body quoting the form or the
+    JSON we sent) shows the secret in the form it was sent in, so each of
+    these is redacted, not only the raw value.
+    """
+    from urllib.parse import quote, quote_plus
+
+    if not secret or len(secret) < MIN_SECRET_LENGTH:
+        return set()
+    forms = {
+        secret,
+        quote(secret, safe=""),
+        quote_plus(secret),
+        quote(secret),
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+    }
+    return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
+
+
+def basic_credentials(login: str | None, password: str | None) -> str:
+    """The base64 value of an HTTP Basic ``Authorization`` header for ``login:password``."""
+    return base64.b64encode(f"{login or ''}:{password or ''}".encode()).decode("ascii")
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """Replace every known secret in ``text`` with ``***``, longest first (pass ``secret_forms`` to cover encodings)."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        if secret and len(secret) >= MIN_SECRET_LENGTH and secret in text:
             text = text.replace(secret, "***")
     return text
 
@@ -62,3 +102,19 @@ def tls_failure(method: str, url: str, conn_id: str) -> str:
         f"{method} {url}: TLS verification failed for connection {conn_id!r}; set its `verify` extra "
         "to the CA bundle that signs the server's certificate (or false to skip the check)"
     )
+
+
+def ca_bundle_problem(conn_id: str, path: str, exc: Exception) -> str:
+    """The message for a ``verify`` CA bundle that cannot be read."""
+    return (
+        f"connection {conn_id!r}: extra 'verify' names a CA bundle {path!r} that cannot be read "
+        f"({type(exc).__name__}: {getattr(exc, 'strerror', None) or exc}); give a readable PEM file, true or false"
+    )
+
+
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(32), 127]} | {9: "\\t", 10: "\\n", 13: "\\r"}
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters escaped (``\\n``, ``\\x1b``...), so vendor text cannot start a forged log line."""
+    return text.translate(_CONTROL)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseHook
 
+from airflow_docstatus.engine.errors import DocStatusError
 from airflow_docstatus.engine.settings import ConnectionSettings
 from airflow_docstatus.engine.tokens import Token, TokenSlot, sync_token_slot, token_key
 
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 # connection for a short while: a thousand triggers starting together make one
 # lookup, not a thousand. Keyed by loop, so nothing crosses event loops.
 CONNECTION_CACHE_SECONDS = 30.0
+# Answers larger than this are parsed in a worker thread in the triggerer (bytes).
+PARSE_OFF_LOOP_BYTES = 256 * 1024
 _LOADED: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, tuple[float, asyncio.Future]]] = (
     weakref.WeakKeyDictionary()
 )
@@ -132,19 +135,46 @@ class DocStatusHook(BaseHook):
     # connection --------------------------------------------------------------
     def _load(self, connection: Any) -> VendorProtocol:
         self._settings = ConnectionSettings.from_connection(
-            connection, default_host=self.protocol_class.default_host, expected_type=self.conn_type
+            connection,
+            default_host=self.protocol_class.default_host,
+            expected_type=self.conn_type,
+            default_max_body_bytes=self.protocol_class.max_body_bytes,
         )
         self._protocol = self.protocol_class(self._settings, **self.protocol_options)
         return self._protocol
 
+    def _derived_secrets(self) -> list[str]:
+        """The encoded forms of the connection's secrets (Basic value, URL/JSON-escaped), for Airflow's masker."""
+        assert self._settings is not None
+        from airflow_docstatus.engine.errors import secret_forms
+
+        forms: set[str] = set()
+        for secret in self._settings.secrets:
+            forms |= secret_forms(secret)
+        return sorted(forms)
+
     @property
     def protocol(self) -> VendorProtocol:
         """The vendor protocol bound to this hook's connection (loaded on first use)."""
-        return self._protocol or self._load(self.get_connection(self.conn_id))
+        if self._protocol is not None:
+            return self._protocol
+        protocol = self._load(self.get_connection(self.conn_id))
+        from airflow_docstatus._compat import mask_secret
+
+        for secret in self._derived_secrets():
+            mask_secret(secret)
+        return protocol
 
     async def aprotocol(self) -> VendorProtocol:
         """Like ``protocol``, loading the connection without blocking the event loop."""
-        return self._protocol or self._load(await aget_connection(self.conn_id))
+        if self._protocol is not None:
+            return self._protocol
+        protocol = self._load(await aget_connection(self.conn_id))
+        from airflow_docstatus._compat import amask_secret
+
+        for secret in self._derived_secrets():
+            await amask_secret(secret)
+        return protocol
 
     def check_deferrable(self) -> None:
         """Raise ``InvalidInputError`` if this connection cannot be polled from the triggerer.
@@ -166,26 +196,37 @@ class DocStatusHook(BaseHook):
             self._sync = SyncTransport(self.get_conn())
         return self._sync
 
-    def send(self, request: HttpRequest) -> HttpResponse:
-        """Send one request with requests; connection trouble raises ``TransientError``."""
+    def send(self, request: HttpRequest, remaining: float | None = None) -> HttpResponse:
+        """Send one request with requests, within ``remaining`` seconds (see ``SyncTransport.send``).
+
+        Connection trouble raises ``TransientError``. With token auth the
+        connection's token goes on the request, renewed once after a 401.
+        """
         protocol = self.protocol
         if not protocol.uses_tokens:
-            return self._transport().send(request)
+            return self._transport().send(request, remaining)
         tokens = self._token_auth()
         slot = sync_token_slot(self._token_key())
-        token = self._token(slot)
-        answer = self._transport().send(tokens.authorize(request, token))
+        token = self._token(slot, remaining)
+        answer = self._transport().send(tokens.authorize(request, token), remaining)
         if answer.status == 401:  # expired or revoked early: renew once, and let a second 401 stand
             slot.discard(token)
-            answer = self._transport().send(tokens.authorize(request, self._token(slot)))
+            answer = self._transport().send(tokens.authorize(request, self._token(slot, remaining)), remaining)
         return answer
 
-    def _token(self, slot: TokenSlot) -> Token:
+    def _token(self, slot: TokenSlot, remaining: float | None = None) -> Token:
         with slot.lock:
-            token = slot.current(time.time())
+            now = time.time()
+            token = slot.current(now)
             if token is None:
-                answer = self._transport().send(self._token_auth().token_request())
-                token = slot.token = self._obtained(answer)
+                slot.raise_recent_failure(now)
+                try:
+                    answer = self._transport().send(self._token_auth().token_request(), remaining)
+                    token = self._obtained(answer)
+                except DocStatusError as exc:
+                    slot.failed(exc, time.time())
+                    raise
+                slot.obtained(token)
                 from airflow_docstatus._compat import mask_secret
 
                 mask_secret(token.value)
@@ -206,11 +247,17 @@ class DocStatusHook(BaseHook):
         self.log.info("%s obtained a token for connection %r", self.protocol_class.display_name, self.conn_id)
         return token
 
-    def check_status(self, **ids: Any) -> DocStatus:
-        """Ask the vendor once for the status of a document."""
-        ref = self.protocol_class.validate_ref(**ids)
+    def check_status(self, *, remaining: float | None = None, **ids: Any) -> DocStatus:
+        """Ask the vendor once for the status of a document.
+
+        ``ids`` are the vendor's ids (checked before any call: ``InvalidInputError``);
+        ``remaining`` is the time left before the wait's deadline, in seconds,
+        which also bounds the call. Raises ``TransientError``, ``PermanentError``
+        (``AuthenticationError`` for 401/403) as the answer says.
+        """
+        ref = self.protocol_class.checked_ref(**ids)
         protocol = self.protocol
-        return protocol.interpret(ref, self.send(protocol.status_request(ref)))
+        return protocol.interpret(ref, self.send(protocol.status_request(ref), remaining))
 
     def close(self) -> None:
         if self._sync is not None:
@@ -227,38 +274,58 @@ class DocStatusHook(BaseHook):
             self._async = AsyncTransport(self._settings)
         return self._async
 
-    async def asend(self, request: HttpRequest) -> HttpResponse:
+    async def asend(self, request: HttpRequest, remaining: float | None = None) -> HttpResponse:
         """Send one request with the shared aiohttp session of this connection (and its shared token)."""
         transport = await self._atransport()
         protocol = await self.aprotocol()
         if not protocol.uses_tokens:
-            return await transport.send(request)
+            return await transport.send(request, remaining)
         tokens = self._token_auth()
         slot = transport.token_slot(self._token_key())
-        token = await self._atoken(slot)
-        answer = await transport.send(tokens.authorize(request, token))
+        token = await self._atoken(slot, remaining)
+        answer = await transport.send(tokens.authorize(request, token), remaining)
         if answer.status == 401:  # expired or revoked early: renew once, and let a second 401 stand
             slot.discard(token)
-            answer = await transport.send(tokens.authorize(request, await self._atoken(slot)))
+            answer = await transport.send(tokens.authorize(request, await self._atoken(slot, remaining)), remaining)
         return answer
 
-    async def _atoken(self, slot: TokenSlot) -> Token:
-        async with slot.lock:  # the pollers of one connection wait for a single fetch
-            token = slot.current(time.time())
-            if token is None:
-                transport = await self._atransport()
-                token = slot.token = self._obtained(await transport.send(self._token_auth().token_request()))
-                from airflow_docstatus._compat import amask_secret
-
-                await amask_secret(token.value)
+    async def _atoken(self, slot: TokenSlot, remaining: float | None = None) -> Token:
+        """The connection's token: the pollers of one connection share a single fetch (no lock held across I/O)."""
+        now = time.time()
+        token = slot.current(now)
+        if token is None:
+            slot.raise_recent_failure(now)
+            if slot.pending is None or slot.pending.done():
+                slot.pending = asyncio.ensure_future(self._afetch_token(slot, remaining))
+            token = await asyncio.shield(slot.pending)
         self._token_auth().remember_secret(token.value)
         return token
 
-    async def acheck_status(self, **ids: Any) -> DocStatus:
-        """Ask the vendor once for the status of a document, without blocking the event loop."""
-        ref = self.protocol_class.validate_ref(**ids)
+    async def _afetch_token(self, slot: TokenSlot, remaining: float | None) -> Token:
+        transport = await self._atransport()
+        try:
+            token = self._obtained(await transport.send(self._token_auth().token_request(), remaining))
+        except DocStatusError as exc:
+            slot.failed(exc, time.time())
+            raise
+        slot.obtained(token)
+        from airflow_docstatus._compat import amask_secret
+
+        await amask_secret(token.value)
+        return token
+
+    async def acheck_status(self, *, remaining: float | None = None, **ids: Any) -> DocStatus:
+        """Ask the vendor once for the status of a document, without blocking the event loop.
+
+        As ``check_status``; an answer larger than ``PARSE_OFF_LOOP_BYTES`` is
+        parsed in a worker thread, so a large result does not stall the loop.
+        """
+        ref = self.protocol_class.checked_ref(**ids)
         protocol = await self.aprotocol()
-        return protocol.interpret(ref, await self.asend(protocol.status_request(ref)))
+        answer = await self.asend(protocol.status_request(ref), remaining)
+        if len(answer.body) > PARSE_OFF_LOOP_BYTES:
+            return await asyncio.to_thread(protocol.interpret, ref, answer)
+        return protocol.interpret(ref, answer)
 
     async def aclose(self) -> None:
         """Let go of the shared aiohttp session; the last user closes it."""

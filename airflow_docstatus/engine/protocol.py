@@ -17,12 +17,14 @@ from airflow_docstatus.engine.errors import (
     InvalidInputError,
     PermanentError,
     TransientError,
+    printable,
     redact,
+    secret_forms,
 )
 from airflow_docstatus.engine.http import HttpRequest, HttpResponse
-from airflow_docstatus.engine.settings import ConnectionSettings
+from airflow_docstatus.engine.settings import DEFAULT_MAX_BODY_BYTES, ConnectionSettings
 from airflow_docstatus.engine.status import DocStatus, State, StatusTable, format_ref
-from airflow_docstatus.engine.tokens import Token
+from airflow_docstatus.engine.tokens import Token, check_token
 
 # Statuses that say "try again later" whatever the vendor.
 TRANSIENT_HTTP_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -48,16 +50,39 @@ class VendorProtocol(abc.ABC):
     min_poll_interval: ClassVar[float] = 0.0
     http_reasons: ClassVar[Mapping[int, str]] = {}
     uses_tokens: ClassVar[bool] = False
+    # The cap on any answer's body (status, token, start, WSDL), on the wire and inflated;
+    # the connection's ``max_body_bytes`` extra overrides it.
+    max_body_bytes: ClassVar[int] = DEFAULT_MAX_BODY_BYTES
 
     def __init__(self, settings: ConnectionSettings) -> None:
         self.settings = settings
-        self._secrets = set(settings.secrets)
+        self._secrets: set[str] = set()
+        for secret in settings.secrets:
+            self.remember_secret(secret)
 
     # ids -----------------------------------------------------------------
     @classmethod
     @abc.abstractmethod
     def validate_ref(cls, **ids: Any) -> dict[str, Any]:
         """Check and normalize the vendor ids; raise ``InvalidInputError`` before any call."""
+
+    @classmethod
+    def checked_ref(cls, **ids: Any) -> dict[str, Any]:
+        """``validate_ref``, then the checks every vendor's ids get: what the engine calls before any request.
+
+        A text id may not hold control characters (they would forge log
+        lines or headers) nor be a dot segment (``.``, ``..``), which would
+        move a URL path to another resource.
+        """
+        ref = cls.validate_ref(**ids)
+        for name, value in ref.items():
+            if not isinstance(value, str):
+                continue
+            if any(ord(c) < 32 or ord(c) == 127 for c in value):
+                raise InvalidInputError(f"{cls.display_name}: `{name}` must not contain control characters (newlines, tabs...)")
+            if value.strip() in (".", ".."):
+                raise InvalidInputError(f"{cls.display_name}: `{name}` must not be {value.strip()!r}")
+        return ref
 
     @classmethod
     def require(cls, ids: Mapping[str, Any], name: str) -> Any:
@@ -86,14 +111,26 @@ class VendorProtocol(abc.ABC):
 
     # helpers for subclasses ------------------------------------------------
     def status(self, ref: Ref, vendor_status: Any, **fields: Any) -> DocStatus:
-        """A ``DocStatus`` for this vendor, its state looked up in the status table."""
+        """A ``DocStatus`` for this vendor, its state looked up in the status table.
+
+        The vendor's texts (status, message, warning) are redacted of every
+        secret the protocol knows and have their control characters escaped,
+        so they can go into log lines, error messages and XCom as they are.
+        """
+        for name in ("message", "warning"):
+            if fields.get(name) is not None:
+                fields[name] = self.clean(str(fields[name]))
         return DocStatus(
             vendor=self.vendor,
             ref=dict(ref),
             state=self.state_of(str(vendor_status)),
-            vendor_status=str(vendor_status),
+            vendor_status=self.clean(str(vendor_status)),
             **fields,
         )
+
+    def clean(self, text: str) -> str:
+        """Vendor text fit for a log line: secrets redacted, control characters escaped."""
+        return printable(self.redact(text))
 
     def state_of(self, vendor_status: str) -> State:
         return self.statuses.state_of(vendor_status)
@@ -114,15 +151,17 @@ class VendorProtocol(abc.ABC):
         return f"{self.display_name} (connection {self.settings.conn_id!r}{ids})"
 
     def remember_secret(self, value: str) -> None:
-        """Keep ``value`` (a token, say) out of every error message this protocol writes."""
-        self._secrets.add(value)
+        """Keep ``value`` (a token, say), in every encoding it travels in, out of every text this protocol writes."""
+        if value not in self._secrets:
+            self._secrets.update(secret_forms(value))
 
     def redact(self, text: str) -> str:
-        """``text`` with every secret this protocol knows (password, tokens) replaced by ``***``."""
-        return redact(text, tuple(self._secrets))
+        """``text`` with every secret this protocol knows (password, tokens; raw, Basic, URL-, form- and
+        JSON-escaped) replaced by ``***``."""
+        return redact(text, self._secrets)
 
     def excerpt(self, response: HttpResponse) -> str:
-        return self.redact(response.excerpt())
+        return self.clean(response.excerpt())
 
     def error_detail(self, response: HttpResponse) -> str:
         """What the vendor said in an error answer, for the error message.
@@ -139,7 +178,7 @@ class VendorProtocol(abc.ABC):
         if 200 <= code < 300:
             return
         reason = self.http_reasons.get(code, "")
-        said = self.redact(self.error_detail(response))
+        said = self.clean(self.error_detail(response))
         detail = f"HTTP {code}" + (f" ({reason})" if reason else "") + (f": {said}" if said else "")
         message = f"{self.where(ref)} answered {detail}"
         if code in AUTH_HTTP_STATUSES:
@@ -176,7 +215,9 @@ class TokenAuthProtocol(VendorProtocol):
             if code in TRANSIENT_HTTP_STATUSES or code >= 500:
                 raise TransientError(message, retry_after=response.retry_after, http_status=code)
             raise AuthenticationError(message + " (check the connection's credentials)", http_status=code)
-        return self.parse_token(response, now)
+        token = self.parse_token(response, now)
+        check_token(token.value, self.where())
+        return token
 
     def authorize(self, request: HttpRequest, token: Token) -> HttpRequest:
         """``request`` with the token in its ``Authorization`` header."""

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
-from airflow_docstatus.engine.errors import PermanentError, TransientError, tls_failure
-from airflow_docstatus.engine.http import HttpRequest, HttpResponse
+from airflow_docstatus.engine.errors import InvalidInputError, PermanentError, TransientError, ca_bundle_problem, tls_failure
+from airflow_docstatus.engine.http import ACCEPT_ENCODING, BoundedBody, HttpRequest, HttpResponse, call_budget
 from airflow_docstatus.engine.settings import ConnectionSettings
 from airflow_docstatus.engine.tokens import TokenSlot
 
@@ -38,7 +38,10 @@ class SessionPool:
         lease = self._leases.get(key)
         if lease is None or lease.session.closed:
             connector = aiohttp.TCPConnector(limit=MAX_CONNECTIONS, limit_per_host=0, keepalive_timeout=60)
-            lease = self._leases[key] = _Lease(aiohttp.ClientSession(connector=connector))
+            # trust_env: HTTP(S)_PROXY and NO_PROXY apply here as they do to requests in poke mode.
+            # auto_decompress off: BoundedBody inflates under the connection's cap itself.
+            session = aiohttp.ClientSession(connector=connector, trust_env=True, auto_decompress=False)
+            lease = self._leases[key] = _Lease(session)
         lease.users += 1
         return lease.session
 
@@ -78,13 +81,17 @@ SESSIONS = SessionPool()
 _SSL_CONTEXTS: dict[str, ssl.SSLContext] = {}
 
 
-async def _ssl_option(verify: bool | str) -> bool | ssl.SSLContext:
+async def _ssl_option(settings: ConnectionSettings) -> bool | ssl.SSLContext:
+    verify = settings.verify
     if isinstance(verify, bool):
         return verify
     context = _SSL_CONTEXTS.get(verify)
     if context is None:
         # Reading the CA bundle is file I/O: keep it off the event loop, and do it once.
-        context = await asyncio.to_thread(ssl.create_default_context, cafile=verify)
+        try:
+            context = await asyncio.to_thread(ssl.create_default_context, cafile=verify)
+        except (OSError, ssl.SSLError) as exc:
+            raise InvalidInputError(ca_bundle_problem(settings.conn_id, verify, exc)) from None
         _SSL_CONTEXTS[verify] = context
     return context
 
@@ -96,9 +103,6 @@ class AsyncTransport:
         self._settings = settings
         self._pool = pool
         self._session: aiohttp.ClientSession | None = None
-        self._timeout = aiohttp.ClientTimeout(
-            total=None, sock_connect=settings.connect_timeout, sock_read=settings.read_timeout
-        )
 
     def _lease(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -110,25 +114,44 @@ class AsyncTransport:
         self._lease()
         return self._pool.token_slot(self._settings.conn_id, token_key)
 
-    async def send(self, request: HttpRequest) -> HttpResponse:
+    async def send(self, request: HttpRequest, remaining: float | None = None) -> HttpResponse:
+        """Send ``request`` and read its answer, within the connection's ``call_timeout`` and ``remaining`` seconds.
+
+        As ``SyncTransport.send``: the body is capped at ``max_body_bytes`` on
+        the wire and inflated (``BodyTooLargeError``); connection trouble and
+        running out of time raise ``TransientError``; TLS failures ``PermanentError``.
+        """
         session = self._lease()
+        settings = self._settings
+        budget = call_budget(settings, remaining)
+        timeout = aiohttp.ClientTimeout(
+            total=budget, sock_connect=settings.connect_timeout, sock_read=settings.read_timeout
+        )
         try:
             async with session.request(
                 request.method,
                 request.url,
                 params=dict(request.params) or None,
-                headers=dict(request.headers),
+                headers={"Accept-Encoding": ACCEPT_ENCODING, **request.headers},
                 data=request.body,
-                timeout=self._timeout,
-                ssl=await _ssl_option(self._settings.verify),
+                timeout=timeout,
+                ssl=await _ssl_option(settings),
                 allow_redirects=False,
             ) as answer:
-                body = await answer.read()
-                return HttpResponse(status=answer.status, headers=dict(answer.headers), body=body)
+                body = BoundedBody(
+                    settings.max_body_bytes, answer.headers.get("Content-Encoding"), what=f"{request.method} {request.url}"
+                )
+                body.check_declared(answer.headers.get("Content-Length"))
+                async for chunk in answer.content.iter_any():
+                    body.feed(chunk)
+                return HttpResponse(status=answer.status, headers=dict(answer.headers), body=body.body())
         except aiohttp.ClientSSLError:
             raise PermanentError(tls_failure(request.method, request.url, self._settings.conn_id)) from None
         except asyncio.TimeoutError:
-            raise TransientError(f"{request.method} {request.url} timed out") from None
+            raise TransientError(
+                f"{request.method} {request.url} timed out (within {budget:.1f}s: `read_timeout`, "
+                "`call_timeout`, or the time left before the deadline)"
+            ) from None
         except aiohttp.ClientError as exc:
             raise TransientError(f"{request.method} {request.url} failed ({type(exc).__name__})") from None
 

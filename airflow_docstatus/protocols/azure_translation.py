@@ -237,6 +237,7 @@ class AzureDocumentStatusProtocol(AzureTranslationProtocol):
     """
 
     id_fields = ("batch_id", "document_id")
+    max_body_bytes = 4 * 1024 * 1024  # a batch's document list pages are small; status answers smaller
 
     def status_request(self, ref: Ref) -> HttpRequest:
         return self._get(ref["batch_id"], "documents", ref["document_id"])

@@ -29,6 +29,7 @@ class ExpertAiExtractProtocol(TokenAuthProtocol):
     display_name = "expert.ai Extract"
     default_host = "https://extract.expert.ai/beta/"
     id_fields = ("extract_task_id",)
+    max_body_bytes = 64 * 1024 * 1024  # the result of a 500-page document is about 8 MB; headroom for denser pages
     statuses: ClassVar[StatusTable] = StatusTable.of(
         waiting={"PENDING", "PROGRESS"},
         success={"SUCCESS"},

@@ -45,6 +45,7 @@ class LeadtoolsProtocol(VendorProtocol):
     display_name = "LEADTOOLS"
     default_host = "https://azure.leadtools.com/api/"
     id_fields = ("file_id",)
+    max_body_bytes = 16 * 1024 * 1024  # RequestData of a 32 MB file's recognition results runs to a few MB
     option_fields = ("fail_when_not_run",)
     min_poll_interval = 2.0  # the vendor asks for at least 2 s between Query calls
     statuses: ClassVar[StatusTable] = StatusTable.of(
