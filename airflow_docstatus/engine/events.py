@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from airflow_docstatus.engine.status import DocStatus, format_ref
@@ -69,6 +70,17 @@ def failed_event(status: DocStatus) -> dict[str, Any]:
 
 def timeout_event(message: str, last: DocStatus | None) -> dict[str, Any]:
     return {"status": "timeout", "message": message, "docstatus": last.to_record() if last else None}
+
+
+def timeout_message(deadline: float | None, last: DocStatus | None, last_error: str | None) -> str:
+    """Why a wait timed out, the same in every mode: the deadline, the last status seen, the last error."""
+    when = "" if deadline is None else " " + datetime.fromtimestamp(deadline, tz=timezone.utc).isoformat(timespec="seconds")
+    message = f"Sensor has timed out: the deadline{when} passed"
+    if last is not None:
+        message += f"; last seen: {last.describe()}"
+    if last_error:
+        message += f"; last error: {last_error}"
+    return message
 
 
 def error_event(kind: str, message: str) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from airflow_docstatus.engine.errors import (
     TransientError,
     TransientErrorsExhausted,
 )
-from airflow_docstatus.engine.events import Outcome, summarize_payload
+from airflow_docstatus.engine.events import Outcome, summarize_payload, timeout_message
 from airflow_docstatus.engine.policy import DEFAULT_MAX_CONSECUTIVE_ERRORS, ErrorBudget, PollPolicy
 from airflow_docstatus.engine.status import DocStatus, State, format_ref
 
@@ -98,6 +98,9 @@ class DocStatusSensor(BaseSensorOperator):
             self._validated_ref()  # a bad literal id fails the DAG at parse time
         self._errors = ErrorBudget(max_consecutive_errors)
         self._errors_loaded = False
+        self._last_error: str | None = None
+        self._last_status: DocStatus | None = None
+        self._deadline: float | None = None  # wall-clock epoch seconds, set when the task runs
         self._retry_after: float | None = None
         # The line (and its log level) to write with the next wait, one per poll.
         self._pending: tuple[int, str] = (logging.INFO, "waiting")
@@ -113,7 +116,7 @@ class DocStatusSensor(BaseSensorOperator):
 
     def _validated_ref(self) -> dict[str, Any]:
         try:
-            return self.hook_class.protocol_class.validate_ref(**self._ids)
+            return self.hook_class.protocol_class.checked_ref(**self._ids)
         except InvalidInputError as exc:
             raise ValueError(f"{self.task_id}: {exc}") from None
 
@@ -134,9 +137,11 @@ class DocStatusSensor(BaseSensorOperator):
         self._retry_after = None
         errors_before = self._errors_in_row(context)
         try:
-            status = self.hook.check_status(**self._ids)  # the hook checks the ids before any call
+            # the hook checks the ids before any call; the call is cut at the deadline
+            status = self.hook.check_status(remaining=self._remaining(), **self._ids)
         except TransientError as exc:
             self._retry_after = exc.retry_after
+            self._last_error = str(exc)
             try:
                 self._errors.failed(exc)
             except TransientErrorsExhausted as exhausted:
@@ -154,8 +159,14 @@ class DocStatusSensor(BaseSensorOperator):
         except (PermanentError, InvalidInputError) as exc:
             raise AirflowFailException(str(exc)) from None
         self._errors.succeeded()
+        self._last_error = None
+        self._last_status = status
         self._keep_errors_in_row(context, errors_before)
         return self._settle(context, status)
+
+    def _remaining(self) -> float | None:
+        """Seconds left before the wait's deadline (None before the task runs)."""
+        return None if self._deadline is None else self._deadline - time.time()
 
     def _errors_in_row(self, context: Context) -> int:
         """The count of transient errors in a row, read back from the task state store in reschedule mode.
@@ -166,7 +177,12 @@ class DocStatusSensor(BaseSensorOperator):
         """
         store = context.get("task_state_store") if self.reschedule else None
         if store is not None and not self._errors_loaded:
-            self._errors.in_row = int(store.get(ERRORS_STATE_KEY, 0) or 0)
+            kept = store.get(ERRORS_STATE_KEY, 0) or 0
+            if isinstance(kept, Mapping):  # {"in_row": n, "last": text}
+                self._errors.in_row = int(kept.get("in_row") or 0)
+                self._last_error = kept.get("last") or None
+            else:
+                self._errors.in_row = int(kept)
             self._errors_loaded = True
         return self._errors.in_row
 
@@ -175,7 +191,7 @@ class DocStatusSensor(BaseSensorOperator):
         if store is None or self._errors.in_row == before:
             return
         if self._errors.in_row:
-            store.set(ERRORS_STATE_KEY, self._errors.in_row)
+            store.set(ERRORS_STATE_KEY, {"in_row": self._errors.in_row, "last": self._last_error})
         else:
             store.delete(ERRORS_STATE_KEY)
 
@@ -213,8 +229,12 @@ class DocStatusSensor(BaseSensorOperator):
 
     # deferrable --------------------------------------------------------------------
     def execute(self, context: Context) -> Any:
+        self._deadline = self._started_at(context) + self.timeout
         if not self.deferrable:
-            return super().execute(context)
+            try:
+                return super().execute(context)
+            except AirflowSensorTimeout:
+                raise AirflowSensorTimeout(self._timeout_message()) from None
         try:
             self.hook.check_deferrable()  # e.g. an auth scheme the triggerer cannot run: refused before any call
         except InvalidInputError as exc:
@@ -229,8 +249,23 @@ class DocStatusSensor(BaseSensorOperator):
             return done.xcom_value if isinstance(done, PokeReturnValue) else None
         self._defer()
 
+    def _started_at(self, context: Context) -> float:
+        """When the wait began (epoch seconds): now, or in reschedule mode the first reschedule's start."""
+        if self.reschedule:
+            try:
+                first = context["ti"].get_first_reschedule_date(context)
+            except (AttributeError, KeyError, TypeError):  # a bare context, in unit tests
+                first = None
+            if first is not None:
+                return first.timestamp()
+        return time.time()
+
+    def _timeout_message(self) -> str:
+        """The timeout's reason, worded as the trigger words it: deadline, last status seen, last error."""
+        return timeout_message(self._deadline, self._last_status, self._last_error)
+
     def _defer(self) -> None:
-        end_time = time.time() + self.timeout
+        end_time = self._deadline if self._deadline is not None else time.time() + self.timeout
         trigger_class = import_string(self.trigger_class_path)
         trigger = trigger_class(
             **self._validated_ref(),
@@ -242,6 +277,8 @@ class DocStatusSensor(BaseSensorOperator):
             poll_immediately=False,
             exponential_backoff=self.exponential_backoff,
             max_wait=None if self.max_wait is None else self.max_wait.total_seconds(),
+            errors_in_row=self._errors.in_row,  # the count goes on in the triggerer
+            last_error=self._last_error if self._errors.in_row else None,
         )
         deadline = datetime.fromtimestamp(end_time, tz=timezone.utc).isoformat(timespec="seconds")
         level, line = self._pending
@@ -256,7 +293,7 @@ class DocStatusSensor(BaseSensorOperator):
         self.defer(
             trigger=trigger,
             method_name="execute_complete",
-            timeout=timedelta(seconds=self.timeout) + DEFER_TIMEOUT_GRACE,
+            timeout=timedelta(seconds=max(end_time - time.time(), 0)) + DEFER_TIMEOUT_GRACE,
         )
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:

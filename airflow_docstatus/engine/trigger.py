@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
 from typing import Any, ClassVar
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
@@ -23,6 +22,7 @@ from airflow_docstatus.engine.events import (
     failed_event,
     success_event,
     timeout_event,
+    timeout_message,
 )
 from airflow_docstatus.engine.hook import DocStatusHook, forget_connection
 from airflow_docstatus.engine.policy import DEFAULT_MAX_CONSECUTIVE_ERRORS, ErrorBudget, PollPolicy
@@ -50,15 +50,21 @@ class DocStatusTrigger(BaseTrigger):
     :param end_time: the deadline as wall-clock epoch seconds, or None for none.
     :param max_consecutive_errors: transient failures tolerated in a row.
     :param poll_immediately: poll at once on start; a sensor that just poked passes False.
+    :param errors_in_row: transient errors already met in a row before the handoff (the
+        sensor's first poke), so the count goes on rather than restarting at 0.
+    :param last_error: the text of the last of those errors (already redacted).
     :param exponential_backoff: double the wait after each poll that finds the document
         still waiting (the sensor's argument of the same name).
     :param max_wait: the longest wait between polls with ``exponential_backoff``, in
         seconds (default 300).
 
-    Polls are never closer than ``poll_interval``: near the deadline, when less
-    than one interval is left, the trigger waits the deadline out and times out
-    on the last status it saw rather than polling again early. So a document
-    costs at most elapsed/poll_interval + 1 status calls.
+    Polls are ``poll_interval`` apart, except the last: when less than one
+    interval is left, the trigger takes one last look at the deadline (never
+    sooner than the vendor's floor after the previous poll), so a document that
+    finished just before it is never reported as timed out. A document costs at
+    most ceil(elapsed/poll_interval) + 1 status calls. A timeout names the last
+    status seen and, after transient errors, the last error. Every call is cut
+    at the deadline (with a short grace for the last look).
 
     Only data is serialized (ids, connection id, numbers), never a secret, so
     a triggerer restart rebuilds the trigger with the same deadline.
@@ -79,6 +85,8 @@ class DocStatusTrigger(BaseTrigger):
         poll_immediately: bool = True,
         exponential_backoff: bool = False,
         max_wait: float | None = None,
+        errors_in_row: int = 0,
+        last_error: str | None = None,
         **ids_and_options: Any,
     ) -> None:
         super().__init__()
@@ -88,7 +96,7 @@ class DocStatusTrigger(BaseTrigger):
         unknown = set(ids_and_options) - allowed
         if unknown:
             raise TypeError(f"{type(self).__name__} got unexpected arguments: {sorted(unknown)}")
-        self.ref = protocol.validate_ref(**{k: ids_and_options.get(k) for k in protocol.id_fields})
+        self.ref = protocol.checked_ref(**{k: ids_and_options.get(k) for k in protocol.id_fields})
         self.options = {k: ids_and_options[k] for k in protocol.option_fields if k in ids_and_options}
         self.conn_id = ids_and_options.get(conn_attr) or self.hook_class.default_conn_name
         self.poll_interval = float(poll_interval)
@@ -97,6 +105,8 @@ class DocStatusTrigger(BaseTrigger):
         self.poll_immediately = bool(poll_immediately)
         self.exponential_backoff = bool(exponential_backoff)
         self.max_wait = None if max_wait is None else float(max_wait)
+        self.errors_in_row = max(int(errors_in_row), 0)
+        self.last_error = None if last_error is None else str(last_error)
         if self.max_wait is not None and self.max_wait < 0:
             raise ValueError(f"{type(self).__name__}: max_wait must be a number of seconds >= 0, got {max_wait!r}")
         self.policy = PollPolicy(
@@ -128,19 +138,17 @@ class DocStatusTrigger(BaseTrigger):
         }
         if self.exponential_backoff:  # only when asked for: the common case stays as it was
             kwargs.update(exponential_backoff=True, max_wait=self.max_wait)
+        if self.errors_in_row:
+            kwargs.update(errors_in_row=self.errors_in_row, last_error=self.last_error)
         return f"{type(self).__module__}.{type(self).__qualname__}", kwargs
 
     def _remaining(self) -> float | None:
         return None if self.end_time is None else self.end_time - self._now()
 
-    def _deadline_text(self) -> str:
-        if self.end_time is None:
-            return "no deadline"
-        return datetime.fromtimestamp(self.end_time, tz=timezone.utc).isoformat(timespec="seconds")
-
     async def run(self) -> AsyncIterator[TriggerEvent]:
         hook = self.hook_class(self.conn_id, **self.options)
-        errors = ErrorBudget(self.max_consecutive_errors)
+        errors = ErrorBudget(self.max_consecutive_errors, in_row=self.errors_in_row)
+        last_error = self.last_error if self.errors_in_row else None
         last: DocStatus | None = None
         polls = 0
         try:
@@ -150,13 +158,15 @@ class DocStatusTrigger(BaseTrigger):
                 retry_after: float | None = None
                 polls += 1
                 try:
-                    status = await hook.acheck_status(**self.ref)
+                    status = await hook.acheck_status(remaining=self._remaining(), **self.ref)
                 except TransientError as exc:
                     retry_after = exc.retry_after
+                    last_error = str(exc)
                     errors.failed(exc)
                     self.log.warning("Transient error %d of %d in a row: %s", errors.in_row, errors.limit, exc)
                 else:
                     errors.succeeded()
+                    last_error = None
                     last = status
                     if status.state is State.SUCCEEDED:
                         self.log.info("%s; done", status.describe())
@@ -167,24 +177,15 @@ class DocStatusTrigger(BaseTrigger):
                         yield DocStatusEvent(failed_event(status))
                         return
                     retry_after = status.retry_after
+                remaining = self._remaining()
+                if remaining is not None and remaining <= 0:  # that was the last look
+                    yield DocStatusEvent(timeout_event(timeout_message(self.end_time, last, last_error), last))
+                    return
                 delay = self.policy.next_delay(
                     base=self.policy.interval_after(polls), errors_in_row=errors.in_row, retry_after=retry_after
                 )
-                remaining = self._remaining()
-                if remaining is not None and delay > remaining:
-                    if remaining < self.policy.shortest:
-                        # No room for one more poll a full interval away: wait the
-                        # deadline out and time out on the last status seen.
-                        if last is not None and errors.in_row == 0:
-                            self.log.log(last.log_level, "%s; deadline in %.1fs", last.describe(), max(remaining, 0))
-                        if remaining > 0:
-                            await self._sleep(remaining)
-                        message = f"Sensor has timed out: the deadline {self._deadline_text()} passed"
-                        if last is not None:
-                            message += f"; last seen: {last.describe()}"
-                        yield DocStatusEvent(timeout_event(message, last))
-                        return
-                    delay = remaining  # one last poll, at the deadline
+                if remaining is not None and delay >= remaining:
+                    delay = max(remaining, self.policy.floor)  # one last look, at the deadline
                 if last is not None and errors.in_row == 0:
                     self.log.log(last.log_level, "%s; next poll in %.1fs", last.describe(), delay)
                 await self._sleep(delay)

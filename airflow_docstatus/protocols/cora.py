@@ -9,7 +9,6 @@ hook binds it to a ``SoapService`` (a WSDL loaded once per process) first.
 from __future__ import annotations
 
 import importlib.resources
-import json
 import re
 import uuid
 from collections.abc import Mapping
@@ -26,6 +25,7 @@ from airflow_docstatus.engine.http import HttpRequest, HttpResponse, basic_auth_
 from airflow_docstatus.engine.protocol import AUTH_HTTP_STATUSES, Ref, VendorProtocol
 from airflow_docstatus.engine.settings import ConnectionSettings
 from airflow_docstatus.engine.status import DocStatus, State, StatusTable
+from airflow_docstatus.engine.values import structured
 from airflow_docstatus.protocols.soap import SOAP_VERSIONS, SoapFault, find_fault, parse_envelope
 
 if TYPE_CHECKING:
@@ -96,19 +96,13 @@ def _integer(value: Any, name: str, maximum: int) -> int:
 def parse_activity_metadata(value: Any) -> dict[str, Any]:
     """The ``activity_metadata`` header fields, checked and in schema order.
 
-    Takes a dict (or a JSON object as text, as a template may render it) of
+    Takes a dict (or its JSON or Python-literal text, as a template renders it) of
     the ActivityMetadata fields other than MasterWorkflowInstanceId. None
     values are left out. Guids are normalized, longs and ints checked.
     """
     if value is None or value == "":
         return {}
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            raise InvalidInputError(
-                f"Cora SeQuence OCR: `activity_metadata` must be a dict or a JSON object, got {value!r}"
-            ) from None
+    value = structured(value, name="activity_metadata", where="Cora SeQuence OCR", kind=dict)
     if not isinstance(value, Mapping):
         raise InvalidInputError(f"Cora SeQuence OCR: `activity_metadata` must be a dict, got {type(value).__name__}")
     if "MasterWorkflowInstanceId" in value:

@@ -116,7 +116,7 @@ def test_activity_metadata_is_checked_normalized_and_put_in_schema_order():
         ({"WorkflowId": "not-a-guid"}, "must be a GUID"),
         ({"CallerId": 2**31}, "between 1 and"),
         ({"ActivityInstanceId": "x"}, "must be an integer"),
-        ("not json", "dict or a JSON object"),
+        ("not json", "dict, or its JSON or Python-literal text"),
         (["WorkflowName"], "must be a dict"),
     ],
 )
@@ -417,3 +417,32 @@ def test_fault_codes_permanent_or_not():
     assert soap.SoapFault("1.2", "env:MustUnderstand", "x").permanent
     assert not soap.SoapFault("1.1", "soap:Server", "x").permanent
     assert not soap.SoapFault("1.2", "Receiver", "x").permanent
+
+
+@pytest.mark.parametrize(
+    "rendered",
+    [
+        "{'WorkflowName': 'invoices', 'CallerId': 7}",  # a dict rendered by Jinja: Python-literal text
+        '{"WorkflowName": "invoices", "CallerId": 7}',  # rendered with tojson
+    ],
+)
+def test_activity_metadata_rendered_as_text_by_a_template_is_read_back(rendered):
+    """Issue 12, item 12: `activity_metadata="{{ dag_run.conf['meta'] }}"` renders Python-literal text."""
+    assert parse_activity_metadata(rendered) == {"WorkflowName": "invoices", "CallerId": 7}
+
+
+@pytest.mark.parametrize("rendered", ["__import__('os').getcwd()", "[1, 2]", "{'WorkflowName': 'x'"])
+def test_activity_metadata_text_that_is_no_dict_literal_is_refused(rendered):
+    with pytest.raises(InvalidInputError, match="activity_metadata"):
+        parse_activity_metadata(rendered)
+
+
+def test_a_templated_activity_metadata_renders_into_a_working_sensor():
+    from airflow_docstatus.sensors.cora import CoraOcrStatusSensor
+
+    sensor = CoraOcrStatusSensor(
+        task_id="wait", master_workflow_instance_id=42, activity_metadata="{{ params.meta }}"
+    )
+    sensor.render_template_fields({"params": {"meta": {"WorkflowName": "invoices", "CallerId": 7}}})
+    assert isinstance(sensor.activity_metadata, str)  # Jinja renders the dict as text...
+    assert parse_activity_metadata(sensor.activity_metadata) == {"WorkflowName": "invoices", "CallerId": 7}  # ...read back

@@ -117,7 +117,8 @@ def test_reschedule_mode_keeps_the_error_count_between_pokes_in_the_task_state_s
     waiting = DocStatus(vendor="leadtools", ref={"file_id": FILE_ID}, state=State.WAITING, vendor_status="100")
     assert poke_in_a_new_process(store, TransientError("HTTP 502"), max_consecutive_errors=3) is False
     assert poke_in_a_new_process(store, TransientError("HTTP 503"), max_consecutive_errors=3) is False
-    assert store.values == {ERRORS_STATE_KEY: 2}
+    # the count and the last error's text, so a timeout in a later reschedule can name it
+    assert store.values == {ERRORS_STATE_KEY: {"in_row": 2, "last": "HTTP 503"}}
     assert poke_in_a_new_process(store, waiting, max_consecutive_errors=3) is False  # a success resets it
     assert store.values == {}
     for _ in range(2):
