@@ -287,3 +287,27 @@ async def test_a_burst_of_slow_polls_waits_for_pooled_connections_instead_of_ope
     watcher.cancel()
     assert all(r[0]["status"] == "success" for r in results)
     assert MAX_CONNECTIONS // 2 < peak <= MAX_CONNECTIONS
+
+
+@pytest.mark.asyncio
+async def test_the_error_count_goes_on_from_the_sensors_first_poke(sim_connections):
+    """Issue 12, item 8: handed "2 of 3" by the sensor, the trigger gives up at its first error, not its third."""
+    file_id = sim_connections.create("leadtools", [{"fault": "http_500"}])
+    clock = FakeClock()
+    trigger = make_trigger(file_id, clock, poll_interval=5, max_consecutive_errors=3, errors_in_row=2,
+                           last_error="GET …/Query failed to connect (ConnectionError)")
+    events = await events_of(trigger)
+    assert [(e["status"], e.get("kind")) for e in events] == [("error", "exhausted")]
+    assert "gave up after 3 transient errors in a row" in events[0]["message"]
+    assert sim_connections.document("leadtools", file_id)["status_calls"] == 1
+
+
+@pytest.mark.asyncio
+async def test_a_timeout_after_errors_names_the_last_error(sim_connections):
+    file_id = sim_connections.create("leadtools", [{"status": 100, "polls": 1}, {"fault": "http_503"}])
+    clock = FakeClock()
+    events = await events_of(make_trigger(file_id, clock, poll_interval=5, end_time=clock.now + 7,
+                                          max_consecutive_errors=10))
+    assert [e["status"] for e in events] == ["timeout"]
+    assert "last seen: leadtools" in events[0]["message"]
+    assert "; last error: " in events[0]["message"] and "HTTP 503" in events[0]["message"]

@@ -95,6 +95,9 @@ class FailingHook:
     def __init__(self, outcomes):
         self.outcomes = list(outcomes)
 
+    def check_deferrable(self):
+        pass
+
     def check_status(self, **ids):
         outcome = self.outcomes.pop(0)
         if isinstance(outcome, Exception):
@@ -148,3 +151,34 @@ def test_deferring_hands_the_backoff_arguments_to_the_trigger(monkeypatch):
     kwargs = deferred["trigger"].serialize()[1]
     assert (kwargs["exponential_backoff"], kwargs["max_wait"], kwargs["poll_interval"]) == (True, 45.0, 5.0)
     assert kwargs["poll_immediately"] is False
+
+
+def test_the_error_count_carries_over_from_the_first_poke_to_the_trigger(monkeypatch):
+    """Issue 12, item 8: a first poke that fails hands "1 of N" on; the trigger goes on from there."""
+    from airflow_docstatus.engine.errors import TransientError
+
+    deferred = {}
+    s = sensor(deferrable=True, poke_interval=5, timeout=600, max_consecutive_errors=4)
+    s.__dict__["hook"] = FailingHook([TransientError("GET http://vendor/Query failed to connect (ConnectionError)")])
+    monkeypatch.setattr(s, "defer", lambda **kwargs: deferred.update(kwargs))
+    s.execute({"ti": FakeTaskInstance()})
+    trigger = deferred["trigger"]
+    kwargs = trigger.serialize()[1]
+    assert kwargs["errors_in_row"] == 1
+    assert kwargs["last_error"] == "GET http://vendor/Query failed to connect (ConnectionError)"
+    assert type(trigger)(**kwargs).errors_in_row == 1  # survives a triggerer restart
+    assert trigger.end_time == pytest.approx(s._deadline)
+
+
+def test_a_poke_mode_timeout_names_the_deadline_the_last_status_and_the_last_error():
+    from airflow_docstatus.engine.errors import TransientError
+
+    s = sensor(mode="poke", poke_interval=0.1, timeout=0.3)
+    waiting = DocStatus(vendor="leadtools", ref={"file_id": FILE_ID}, state=State.WAITING, vendor_status="100")
+    s.__dict__["hook"] = FailingHook([waiting] + [TransientError("HTTP 503 from the vendor")] * 50)
+    with pytest.raises(AirflowSensorTimeout) as caught:
+        s.execute({"ti": FakeTaskInstance()})
+    message = str(caught.value)
+    assert message.startswith("Sensor has timed out: the deadline ")
+    assert "last seen: leadtools file_id=" in message and "status=100" in message
+    assert message.endswith("; last error: HTTP 503 from the vendor")
