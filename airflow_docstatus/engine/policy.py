@@ -29,7 +29,8 @@ class PollPolicy:
       drops below ``interval`` (see ``interval_after``).
 
     No wait is ever shorter than ``interval``, so a caller that polls only
-    after these waits makes at most elapsed/interval + 1 calls.
+    after these waits makes at most elapsed/interval + 1 calls; a caller that
+    also takes one last look at the deadline, ceil(elapsed/interval) + 1.
     """
 
     interval: float
