@@ -108,3 +108,27 @@ def test_the_docs_show_this_matrix():
     assert set(rows) == set(MATRIX)
     for fault, (_script, outcome, _said, _calls) in MATRIX.items():
         assert rows[fault][-3:] == [outcome] * 3, fault
+
+
+_EXCEPTION_LINE = re.compile(r"^(airflow\.\S*(?:Exception|Timeout)): (.*)$")
+
+
+def _ending(matrix_run, cell: str) -> tuple:
+    """How a cell ended: task state, tries, status calls, and the exception it failed with (ids masked)."""
+    doc = matrix_run["ids"][cell]
+    raised = [
+        (match.group(1), match.group(2).replace(doc, "<doc>"))
+        for line in matrix_run["log"].splitlines()
+        if doc in line and (match := _EXCEPTION_LINE.match(line.strip()))
+    ]
+    run = matrix_run["run"]
+    return run["tasks"][cell], run["tries"][cell], matrix_run["calls"][cell], raised[-1] if raised else None
+
+
+@pytest.mark.parametrize("fault", list(MATRIX))
+def test_every_mode_ends_the_same_way(matrix_run, fault):
+    """Issue 12, item 8: one outcome per fault: same state, calls and exception (class and text) in every mode."""
+    endings = {mode: _ending(matrix_run, f"{fault}__{mode}") for mode in MODES}
+    assert len(set(endings.values())) == 1, endings
+    state, *_rest, raised = endings["poke"]
+    assert (raised is None) == (state == "success"), endings  # a failed cell names its exception
