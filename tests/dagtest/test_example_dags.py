@@ -21,7 +21,8 @@ def test_there_is_an_example_dag_for_every_sensor_module():
 # What each example's downstream tasks print, proving the payload reached them.
 EXPECTED_OUTPUT = {
     "example_leadtools": [
-        "Recognized text:\nINVOICE 2026-0042",
+        "Recognized text:\nINVOICE 0042\nFile: invoice-0042.pdf\n",
+        "Recognized text:\nCONTRACT 7\nFile: contract-7.pdf\n",
         "deferring to the triggerer (LeadtoolsQueryTrigger)",
     ],
     "example_azure_translation": [
@@ -31,7 +32,7 @@ EXPECTED_OUTPUT = {
     ],
     "example_expertai": [
         "quarterly-report.pdf: 2 page(s)",
-        "Titles:\np1: ",
+        "Titles:\np1: QUARTERLY REPORT",
         "deferring to the triggerer (ExpertAiExtractStatusTrigger)",
     ],
     "example_cora": [
