@@ -36,13 +36,14 @@ def example_smartdocumentor():
         return external_id
 
     @task
-    def report(status: dict) -> int:
-        """Report what SmartDocumentor did with the task."""
-        print(
+    def report(status: dict) -> str:
+        """Report what SmartDocumentor did with the task; the report goes to XCom."""
+        line = (
             f"task {status['taskId']} ({status.get('externalId')}): {status['taskStatusText']}, "
             f"integration {status.get('integrationStatusText')}, {status.get('totalPages')} page(s)"
         )
-        return int(status.get("totalPages") or 0)
+        print(line)
+        return line
 
     wait_for_task = SmartDocumentorTaskStatusSensor(
         task_id="wait_for_task",

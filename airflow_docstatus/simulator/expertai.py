@@ -15,6 +15,7 @@ import base64
 import binascii
 import datetime as dt
 import gzip
+import hashlib
 import hmac
 import json
 import random
@@ -134,11 +135,19 @@ def _page_words(rng: random.Random, page: int) -> str:
     return base64.b64encode(gzip.compress(json.dumps(words).encode(), mtime=0)).decode("ascii")
 
 
+def title_of(document_name: str) -> str:
+    """The title the synthesized layout gives a document: its name's stem in capitals."""
+    stem = PurePosixPath(document_name).stem or "document"
+    return " ".join(stem.replace("_", " ").replace("-", " ").split()).upper() or "DOCUMENT"
+
+
 def synthesize_result(document_name: str, pages: int, converted_at: float, seed: str = "") -> dict[str, Any]:
     """A realistic Extract result: a header, a layout tree per page and one words blob per page.
 
     The shapes follow vendor-apis.md section 3. About 10 KB per page; 500 pages make a
-    result of several MB, like the real service's.
+    result of several MB, like the real service's. The content follows from the name and
+    ``seed`` alone (the simulator passes a hash of the document's bytes): the same document
+    gives the same layout, two different ones differ.
     """
     rng = random.Random(f"{seed}:{document_name}:{pages}")
     stem = PurePosixPath(document_name).stem or "document"
@@ -157,7 +166,7 @@ def synthesize_result(document_name: str, pages: int, converted_at: float, seed:
         pid = page_item["id"]
         add(page, "header", pid, f"{stem} - ACME Corp", [50, 20, 800, 45])
         if page == 1:
-            add(page, "title", pid, "INVOICE 2026-0042", [50, 70, 600, 110])
+            add(page, "title", pid, title_of(document_name), [50, 70, 600, 110])
         for paragraph in range(3):
             top = 130 + paragraph * 120
             text = " ".join(rng.choice(_WORDS) for _ in range(rng.randint(25, 45)))
@@ -262,6 +271,7 @@ class ExpertAiApi(VendorApi):
         created = self.state.store.create(NAME, task_id, script)
         created.vendor_state.update(new_document_state(self.state, task_id, {"name": name}))
         created.vendor_state["size"] = len(decoded)
+        created.vendor_state["sha256"] = hashlib.sha256(decoded).hexdigest()
         self.counters.start_calls += 1
         return web.json_response({"taskId": task_id}, status=202)
 
@@ -298,7 +308,7 @@ class ExpertAiApi(VendorApi):
                     document.vendor_state.get("name", DEFAULT_DOCUMENT_NAME),
                     step.extra.get("result_pages", DEFAULT_RESULT_PAGES),
                     self.state.store.wall_clock(),
-                    seed=document.id,
+                    seed=document.vendor_state.get("sha256") or document.id,
                 )
             cache = (step, json.dumps({**head, "result": result}).encode())
             document.vendor_state["result_cache"] = cache

@@ -8,11 +8,15 @@ Paths are matched case-insensitively, as the vendor's IIS does.
 
 from __future__ import annotations
 
+import hashlib
+import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
+from pathlib import PurePosixPath
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from aiohttp import web
 
@@ -54,6 +58,47 @@ SINGLE_SERVICE_SCRIPTS: dict[str, str | None] = {
 ``fileurl`` names no script."""
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+BARCODE_SERVICE = "recognition/extractallbarcodes"
+
+
+def file_name_of(fileurl: str) -> str:
+    """The last path segment of a file URL (``https://example.com/scans/a.pdf`` -> ``a.pdf``)."""
+    return unquote(urlsplit(fileurl).path.rstrip("/").rsplit("/", 1)[-1]) or "document"
+
+
+def recognized_text(fileurl: str) -> str:
+    """The text "recognized" in the file at ``fileurl``: made from its name and a hash of the URL.
+
+    Deterministic, and different for every URL: the file name's stem as a title, the
+    file name, a reference and an amount derived from the URL's SHA-256.
+    """
+    name = file_name_of(fileurl)
+    digest = hashlib.sha256(fileurl.encode("utf-8")).hexdigest()
+    title = re.sub(r"[-_.\s]+", " ", PurePosixPath(name).stem).strip().upper() or "DOCUMENT"
+    total = int(digest[:8], 16) % 10_000_000 / 100
+    return f"{title}\nFile: {name}\nReference: {digest[:12].upper()}\nTotal due: {total:,.2f} EUR"
+
+
+def synthesized_request_data(fileurl: str | None, services: Iterable[str]) -> list[dict[str, Any]]:
+    """``RequestData`` for a file started from ``fileurl`` whose done step gives no payload.
+
+    One entry per service run on it: ``ExtractText`` gives a page of :func:`recognized_text`,
+    ``ExtractAllBarcodes`` a QR code whose value names the file. A file created through the
+    admin API (no ``fileurl``) gets ``[]``.
+    """
+    if not fileurl:
+        return []
+    data: list[dict[str, Any]] = []
+    for service in dict.fromkeys(s.lower() for s in services) or ["recognition/extracttext"]:
+        if service == BARCODE_SERVICE:
+            digest = hashlib.sha256(fileurl.encode("utf-8")).hexdigest()
+            data.append({"ServiceType": "Recognition", "RecognitionType": "Barcode", "data": [
+                {"Symbology": "QR", "Value": f"{file_name_of(fileurl)}#{digest[:8]}",
+                 "Bounds": {"X": 10, "Y": 10, "Width": 100, "Height": 100}, "RotationAngle": 0}]})
+        else:
+            data.append({"ServiceType": "Recognition", "RecognitionType": "Text",
+                         "data": [{"PageNumber": 1, "Text": recognized_text(fileurl)}]})
+    return data
 
 
 def new_document_id() -> str:
@@ -178,7 +223,12 @@ class LeadtoolsApi(VendorApi):
         step = document.answer_status_call(request.method, request.path_qs, request.headers)
 
         def normal() -> web.Response:
-            request_data = (step.payload or []) if step.status == DONE else []
+            request_data: Any = []
+            if step.status == DONE:
+                state = document.vendor_state
+                request_data = step.payload if step.payload is not None else synthesized_request_data(
+                    state.get("fileurl"), state.get("services") or []
+                )
             return web.json_response({"FileStatus": step.status, "RequestData": request_data})
 
         return await respond(request, step, normal)
@@ -199,6 +249,7 @@ class LeadtoolsApi(VendorApi):
             return _text(400, "fileurl is required")
         name = self._script_for_url(fileurl) or service_script
         document = self._start_document(self.config.resolve_script(name))
+        document.vendor_state.update(fileurl=fileurl, services=[request.path.rsplit("/api/", 1)[-1]])
         return _text(200, document.id)
 
     async def upload_file(self, request: web.Request) -> web.Response:
@@ -208,7 +259,7 @@ class LeadtoolsApi(VendorApi):
             return _text(400, "fileurl is required")
         document = self._start_document(self.config.resolve_script("upload"))
         document.vendor_state.update(
-            uploaded=True, ran=False, services=[], run_script=self._script_for_url(fileurl)
+            uploaded=True, ran=False, services=[], run_script=self._script_for_url(fileurl), fileurl=fileurl
         )
         return _text(200, document.id)
 

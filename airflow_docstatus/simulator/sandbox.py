@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -184,6 +185,28 @@ class AirflowSandbox:
         started = time.monotonic()
         done = self.airflow("dags", "test", dag_id, timeout=timeout)
         return DagTestResult(dag_id, done.returncode == 0, time.monotonic() - started, done.stdout + done.stderr)
+
+    def xcoms(self, dag_id: str, key: str = "return_value") -> dict[str, Any]:
+        """The XComs ``key`` of the newest run of ``dag_id``, by task id, read from the sandbox's SQLite database.
+
+        A mapped task's values are keyed ``task_id[map_index]``. Values are decoded from the
+        JSON Airflow's default XCom backend stores; an empty dict if the DAG never ran.
+        """
+        database = sqlite3.connect(f"file:{self.home / 'airflow.db'}?mode=ro", uri=True)
+        try:
+            rows = database.execute(
+                "SELECT task_id, map_index, value FROM xcom WHERE key = ? AND dag_run_id = "
+                "(SELECT id FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1) ORDER BY timestamp",
+                (key, dag_id),
+            ).fetchall()
+        finally:
+            database.close()
+        # SQLite keeps a JSON number in the JSON column as a number (numeric affinity); the rest is JSON text.
+        return {
+            task_id if map_index < 0 else f"{task_id}[{map_index}]": json.loads(value)
+            if isinstance(value, (str, bytes)) else value
+            for task_id, map_index, value in rows
+        }
 
 
 def example_dag_ids(dags_folder: Path) -> list[str]:

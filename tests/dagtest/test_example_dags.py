@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,15 @@ from airflow_docstatus.simulator.sandbox import AirflowSandbox, example_dag_ids,
 pytestmark = pytest.mark.dagtest
 
 EXAMPLES = Path(__file__).resolve().parent.parent.parent / "example_dags"
+DEMO = EXAMPLES.parent / "scripts" / "demo.py"
+
+
+def load_demo():
+    """scripts/demo.py as a module (scripts/ is no package)."""
+    spec = importlib.util.spec_from_file_location("docstatus_demo", DEMO)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_there_is_an_example_dag_for_every_sensor_module():
@@ -21,7 +31,8 @@ def test_there_is_an_example_dag_for_every_sensor_module():
 # What each example's downstream tasks print, proving the payload reached them.
 EXPECTED_OUTPUT = {
     "example_leadtools": [
-        "Recognized text:\nINVOICE 2026-0042",
+        "Recognized text:\nINVOICE 0042\nFile: invoice-0042.pdf\n",
+        "Recognized text:\nCONTRACT 7\nFile: contract-7.pdf\n",
         "deferring to the triggerer (LeadtoolsQueryTrigger)",
     ],
     "example_azure_translation": [
@@ -31,7 +42,7 @@ EXPECTED_OUTPUT = {
     ],
     "example_expertai": [
         "quarterly-report.pdf: 2 page(s)",
-        "Titles:\np1: ",
+        "Titles:\np1: QUARTERLY REPORT",
         "deferring to the triggerer (ExpertAiExtractStatusTrigger)",
     ],
     "example_cora": [
@@ -48,6 +59,17 @@ def test_example_dag_succeeds(dag_id, tmp_path):
         sandbox = AirflowSandbox(tmp_path / "home", EXAMPLES, url)
         sandbox.prepare()
         result = sandbox.dags_test(dag_id)
-    assert result.ok, result.output[-4000:]
-    for expected in EXPECTED_OUTPUT[dag_id]:
-        assert expected in result.output, (expected, result.output[-3000:])
+        assert result.ok, result.output[-4000:]
+        for expected in EXPECTED_OUTPUT[dag_id]:
+            assert expected in result.output, (expected, result.output[-3000:])
+        # what `make demo` prints for the DAG: its result tasks' return values, read back from the run
+        lines = load_demo().result_lines(sandbox, dag_id)
+    assert lines and not any("(no return value)" in line for line in lines), lines
+    if dag_id == "example_leadtools":
+        invoice, contract = lines
+        assert invoice.startswith("print_invoice_text: INVOICE 0042 | File: invoice-0042.pdf | Reference: ")
+        assert contract.startswith("print_contract_text: CONTRACT 7 | File: contract-7.pdf | ")
+
+
+def test_the_demo_names_result_tasks_for_every_example_dag():
+    assert set(load_demo().RESULT_TASKS) == set(example_dag_ids(EXAMPLES))
