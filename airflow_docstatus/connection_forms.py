@@ -26,8 +26,27 @@ COMMON_FIELDS: dict[str, dict[str, Any]] = {
         "schema": {"type": ["number", "null"], "default": 30},
         "description": "seconds to wait for each answer (default 30)",
     },
+    "call_timeout": {
+        "label": "Call timeout (s)",
+        "schema": {"type": ["number", "null"], "default": 60},
+        "description": "the longest one whole call may take, in seconds (default 60; also cut at the wait's deadline)",
+    },
+    "max_body_bytes": {
+        "label": "Largest answer (bytes)",
+        "schema": {"type": ["integer", "null"]},
+        "description": (
+            "the cap on any answer's body, on the wire and inflated (empty: the vendor's default: "
+            "expert.ai 64 MiB, LEADTOOLS 16 MiB, Azure 4 MiB, Cora and SmartDocumentor 1 MiB)"
+        ),
+    },
 }
-COMMON_PLACEHOLDERS = {"verify": "true", "connect_timeout": "10", "read_timeout": "30"}
+COMMON_PLACEHOLDERS = {
+    "verify": "true",
+    "connect_timeout": "10",
+    "read_timeout": "30",
+    "call_timeout": "60",
+    "max_body_bytes": "empty: the vendor's default",
+}
 
 # Each vendor's own fields and labels; the common ones are added below.
 CONNECTION_FORMS: dict[str, dict[str, Any]] = {
