@@ -359,7 +359,13 @@ class CoraProtocol(VendorProtocol):
         raise TransientError(message, retry_after=response.retry_after, http_status=response.status)
 
     def interpret(self, ref: Ref, response: HttpResponse) -> DocStatus:
-        return self.status_of(ref, self.read_reply(ref, response, GET_STATUS))
+        """The status in a GetStatus answer. Elements the WSDL does not list are ignored
+        (see ``SoapService.read``); an answer without a Status is a ``PermanentError`` quoting it."""
+        result = self.read_reply(ref, response, GET_STATUS)
+        try:
+            return self.status_of(ref, result)
+        except PermanentError as exc:
+            raise PermanentError(f"{exc}; the answer: {self.excerpt(response)!r}", http_status=response.status) from None
 
     def parse_status(self, ref: Ref, response: HttpResponse) -> DocStatus:
         return self.interpret(ref, response)
@@ -370,7 +376,7 @@ class CoraProtocol(VendorProtocol):
         if isinstance(result, Mapping) and "Status" not in result and len(result) == 1:
             record = next(iter(result.values()))  # a reply with one more wrapper than the shipped WSDL
         if not isinstance(record, Mapping) or record.get("Status") in (None, ""):
-            raise PermanentError(f"{self.where(ref)} answered GetStatus without a Status: {result!r}")
+            raise PermanentError(f"{self.where(ref)} answered GetStatus without a Status: {self.clean(repr(result))[:300]}")
         payload = {
             "Status": record.get("Status"),
             "ErrorCode": record.get("ErrorCode"),

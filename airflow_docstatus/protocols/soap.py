@@ -134,7 +134,8 @@ def to_python(value: Any) -> Any:
 
     def plain(item: Any) -> Any:
         if isinstance(item, Mapping):
-            return {str(key): plain(val) for key, val in item.items()}
+            # _raw_elements: the elements the WSDL does not list, read leniently and dropped.
+            return {str(key): plain(val) for key, val in item.items() if key != "_raw_elements"}
         if isinstance(item, list):
             return [plain(val) for val in item]
         return item
@@ -190,11 +191,21 @@ class SoapService:
         return body, dict(http_headers)
 
     def read(self, operation: str, root: Any) -> Any:
-        """The values of ``operation``'s reply envelope, as plain Python; ``ValueError`` if it does not fit."""
+        """The values of ``operation``'s reply envelope, as plain Python; ``ValueError`` if it does not fit.
+
+        Read as an .asmx client (XmlSerializer) reads: the elements the WSDL
+        lists are taken wherever they stand among their siblings, and elements
+        it does not list (a field the service added since the WSDL was
+        written) are left out, not an error. A reply without the elements the
+        caller needs is for the caller to refuse.
+        """
         from zeep.exceptions import Error as ZeepError
 
         try:
-            result = self._binding.get(operation).process_reply(root)
+            # strict=False keeps unknown elements aside (as _raw_elements) instead of failing;
+            # the settings are thread-local, so the WSDL is still loaded strictly.
+            with self._client.settings(strict=False, xsd_ignore_sequence_order=True):
+                result = self._binding.get(operation).process_reply(root)
         except (ZeepError, ValueError, TypeError, AttributeError) as exc:
             raise ValueError(f"the {operation} reply does not fit the WSDL: {exc}") from None
         return to_python(result)
