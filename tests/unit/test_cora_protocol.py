@@ -45,10 +45,7 @@ def settings(**fields) -> ConnectionSettings:
 
 
 def load(location: str, version: str) -> soap.SoapService:
-    import requests
-
-    return soap.WSDL_CACHE.get(location, version, operation="GetStatus", session_factory=requests.Session,
-                               timeout=5, where="test")
+    return soap.WSDL_CACHE.get(soap.WsdlSource(location, settings(), "test"), version, operation="GetStatus")
 
 
 def protocol(version: str = "1.1", activity_metadata=None, **fields) -> CoraProtocol:
