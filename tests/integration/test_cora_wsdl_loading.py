@@ -263,3 +263,53 @@ def test_a_hung_wsdl_is_loaded_once_by_concurrent_hooks_and_its_failure_shared(s
         CoraSequenceOcrHook(conn_id).protocol  # noqa: B018 - within the backoff: the same failure, no new request
     assert time.monotonic() - again < 0.5 and caught.value.retry_after > 0
     assert len(cora.requests) == 1
+
+
+# 4. secrets echoed back ---------------------------------------------------------------------
+def _echo(status: int):
+    def answer(handler):
+        echoed = "".join(f"{key}: {value}\n" for key, value in handler.headers.items())
+        return status, f"<html><body><pre>{echoed}</pre></body></html>"
+
+    return answer
+
+
+def _fault_echo(handler):
+    echoed = " ".join(f"{key}: {value}" for key, value in handler.headers.items())
+    return 500, ('<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">'
+                 f"<soap:Body><soap:Fault><faultcode>soap:Server</faultcode><faultstring>Request was {echoed} "
+                 f"(password {PASSWORD})</faultstring></soap:Fault></soap:Body></soap:Envelope>")
+
+
+@pytest.mark.parametrize("answer", ["401", "fault"])
+def test_an_echoed_authorization_header_never_reaches_an_error_sync(servers, cora_at, answer):
+    cora = servers()
+    cora.routes["/" + SERVICE_PATH] = _echo(401) if answer == "401" else _fault_echo
+    conn_id = cora_at(cora)  # the shipped WSDL: the status call itself gets the echo
+    with pytest.raises((AuthenticationError, TransientError)) as caught:
+        CoraSequenceOcrHook(conn_id).check_status(master_workflow_instance_id=7)
+    assert "Basic" in cora.requests[0][2]["Authorization"]
+    text = str(caught.value)
+    assert ("HTTP 401" if answer == "401" else "SOAP Fault") in text
+    assert BASIC not in text and PASSWORD not in text
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("answer", ["401", "fault"])
+async def test_an_echoed_authorization_header_never_reaches_an_event_async(servers, cora_at, answer):
+    cora = servers()
+    cora.routes["/" + SERVICE_PATH] = _echo(401) if answer == "401" else _fault_echo
+    trigger = with_clock(CoraOcrStatusTrigger(master_workflow_instance_id=7, cora_conn_id=cora_at(cora),
+                                              max_consecutive_errors=1), FakeClock())
+    events = await events_of(trigger)
+    assert events[0]["status"] == "error" and events[0]["kind"] in ("auth", "exhausted")
+    assert BASIC not in repr(events) and PASSWORD not in repr(events)
+    assert any("Basic" in headers.get("Authorization", "") for _, _, headers in cora.requests)
+
+
+def test_an_echoed_authorization_header_on_the_wsdl_never_reaches_an_error(servers, cora_at):
+    cora = servers()
+    cora.routes["/" + SERVICE_PATH] = _echo(401)
+    with pytest.raises(AuthenticationError, match="loading the WSDL .* failed with HTTP 401") as caught:
+        CoraSequenceOcrHook(cora_at(cora, wsdl=wsdl_url(cora))).protocol  # noqa: B018
+    assert BASIC not in str(caught.value) and PASSWORD not in str(caught.value)
