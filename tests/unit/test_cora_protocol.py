@@ -415,3 +415,13 @@ def test_fault_codes_permanent_or_not():
     assert soap.SoapFault("1.2", "env:MustUnderstand", "x").permanent
     assert not soap.SoapFault("1.1", "soap:Server", "x").permanent
     assert not soap.SoapFault("1.2", "Receiver", "x").permanent
+
+
+def test_the_wsdl_extras_are_checked_before_any_call():
+    with pytest.raises(InvalidInputError, match="extra 'wsdl' must be an http\\(s\\) URL, a file: URL or a file path"):
+        CoraProtocol(settings(extra={"wsdl": "ftp://cora.example.com/x.wsdl"}))
+    with pytest.raises(InvalidInputError, match="'wsdl_allowed_origins' takes http\\(s\\) URLs"):
+        CoraProtocol(settings(extra={"wsdl_allowed_origins": ["file:///etc"]}))
+    proto = CoraProtocol(settings(extra={"wsdl": "https://cora.example.com/x.asmx?WSDL",
+                                         "wsdl_allowed_origins": "https://a.example.com/x, http://b.example.com:8080"}))
+    assert proto.wsdl_allowed_origins == (("https", "a.example.com", 443), ("http", "b.example.com", 8080))
