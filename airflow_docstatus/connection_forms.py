@@ -147,6 +147,12 @@ CONNECTION_FORMS: dict[str, dict[str, Any]] = {
                 "description": "URL (e.g. the server's ...asmx?WSDL) or file path; default: the WSDL shipped "
                 "with the provider",
             },
+            "wsdl_allowed_origins": {
+                "label": "WSDL import origins",
+                "schema": {"type": ["string", "null"]},
+                "description": "more http(s) origins a WSDL may import schemas from, comma-separated URLs, asked "
+                "without credentials; the host's and the WSDL URL's are always allowed",
+            },
             "soap_version": {
                 "label": "SOAP version",
                 "schema": {"type": ["string", "null"], "default": "1.1"},
@@ -162,6 +168,7 @@ CONNECTION_FORMS: dict[str, dict[str, Any]] = {
                 "password": "the user's password (Basic or NTLM); empty for anonymous",
                 "auth": "basic",
                 "wsdl": "empty: the shipped WSDL",
+                "wsdl_allowed_origins": "empty: only the host's and the WSDL URL's",
                 "soap_version": "1.1",
             },
         },

@@ -8,11 +8,9 @@ from typing import TYPE_CHECKING, Any
 from airflow_docstatus.engine.errors import InvalidInputError
 from airflow_docstatus.engine.hook import DocStatusHook
 from airflow_docstatus.protocols.cora import GET_STATUS, CoraProtocol, FileReference
-from airflow_docstatus.protocols.soap import WSDL_CACHE
+from airflow_docstatus.protocols.soap import WSDL_CACHE, WsdlSource
 
 if TYPE_CHECKING:
-    import requests
-
     from airflow_docstatus.engine.settings import ConnectionSettings
     from airflow_docstatus.engine.transport_sync import SyncTransport
 
@@ -29,7 +27,7 @@ class CoraSequenceOcrHook(DocStatusHook):
     :param cora_conn_id: the ``cora_sequence`` connection. host: the server's base URL (the
         .asmx path is appended); login/password: optional; extra ``auth`` (``none``, ``basic``
         or ``ntlm``; default ``basic`` with a login, else ``none``), ``wsdl`` (URL or file path),
-        ``soap_version`` (``1.1``, the default, or ``1.2``), ``verify``.
+        ``wsdl_allowed_origins`` (more http(s) origins a WSDL may import from), ``soap_version`` (``1.1``, the default, or ``1.2``), ``verify``.
     :param activity_metadata: other ActivityMetadata header fields to send (WorkflowSpaceId,
         WorkflowName, ActivityInstanceId, CallerId...).
 
@@ -47,14 +45,27 @@ class CoraSequenceOcrHook(DocStatusHook):
         super().__init__(cora_conn_id, activity_metadata=activity_metadata)
 
     # the protocol, bound to its WSDL ------------------------------------------------
-    def _wsdl_args(self, protocol: CoraProtocol) -> dict[str, Any]:
-        assert self._settings is not None
-        return {
-            "operation": GET_STATUS,
-            "session_factory": self._wsdl_session,
-            "timeout": self._settings.read_timeout,
-            "where": protocol.where(),
-        }
+    def wsdl_source(self, protocol: CoraProtocol | None = None) -> WsdlSource:
+        """Where this connection's WSDL comes from and what loading it may do.
+
+        The connection's credentials (Basic header, or NTLM session auth) go
+        only to its own origin; imports come only from that origin, the
+        ``wsdl`` URL's, and the ``wsdl_allowed_origins`` extra's (see
+        ``protocols/wsdl_fetch.py``); the whole load takes at most the
+        connection's ``call_timeout``.
+        """
+        if protocol is None:
+            protocol = super().protocol  # type: ignore[assignment]
+        assert isinstance(protocol, CoraProtocol) and self._settings is not None
+        return WsdlSource(
+            location=protocol.wsdl_location,
+            settings=self._settings,
+            where=protocol.where(),
+            auth_headers=protocol._auth_headers(),
+            session_auth=self._ntlm_auth() if protocol.auth == "ntlm" else None,
+            extra_origins=protocol.wsdl_allowed_origins,
+            redact=protocol.redact,
+        )
 
     @property
     def protocol(self) -> CoraProtocol:
@@ -62,7 +73,7 @@ class CoraSequenceOcrHook(DocStatusHook):
         protocol = super().protocol
         assert isinstance(protocol, CoraProtocol)
         if protocol.service is None:
-            protocol.bind(WSDL_CACHE.get(protocol.wsdl_location, protocol.soap_version, **self._wsdl_args(protocol)))
+            protocol.bind(WSDL_CACHE.get(self.wsdl_source(protocol), protocol.soap_version, operation=GET_STATUS))
         return protocol
 
     @property
@@ -75,9 +86,7 @@ class CoraSequenceOcrHook(DocStatusHook):
         assert isinstance(protocol, CoraProtocol)
         protocol.refuse_ntlm_in_triggerer()
         if protocol.service is None:
-            protocol.bind(
-                await WSDL_CACHE.aget(protocol.wsdl_location, protocol.soap_version, **self._wsdl_args(protocol))
-            )
+            protocol.bind(await WSDL_CACHE.aget(self.wsdl_source(protocol), protocol.soap_version, operation=GET_STATUS))
         return protocol
 
     def check_deferrable(self) -> None:
@@ -109,16 +118,6 @@ class CoraSequenceOcrHook(DocStatusHook):
         super().protocol  # noqa: B018 - loads the connection
         assert self._settings is not None
         return self._settings
-
-    def _wsdl_session(self) -> requests.Session:
-        """A requests session that may fetch the WSDL from the server (``?WSDL``): auth and TLS as the connection says."""
-        from airflow_docstatus.engine.transport_sync import ConnectionSession
-
-        settings = self.get_settings()
-        protocol = super().protocol
-        assert isinstance(protocol, CoraProtocol)
-        basic = (settings.login or "", settings.password or "") if protocol.auth == "basic" else None
-        return ConnectionSession(settings, basic or self._session_auth())
 
     def _transport(self) -> SyncTransport:
         """The requests transport; an NTLM connection's session does the NTLM handshake."""

@@ -9,12 +9,14 @@ hook binds it to a ``SoapService`` (a WSDL loaded once per process) first.
 from __future__ import annotations
 
 import importlib.resources
+import json
+import os
 import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from airflow_docstatus.engine.errors import (
     InvalidInputError,
@@ -23,7 +25,7 @@ from airflow_docstatus.engine.errors import (
 )
 from airflow_docstatus.engine.http import HttpRequest, HttpResponse, basic_auth_header
 from airflow_docstatus.engine.protocol import AUTH_HTTP_STATUSES, Ref, VendorProtocol
-from airflow_docstatus.engine.settings import ConnectionSettings
+from airflow_docstatus.engine.settings import ConnectionSettings, url_origin
 from airflow_docstatus.engine.status import DocStatus, State, StatusTable
 from airflow_docstatus.engine.values import structured
 from airflow_docstatus.protocols.soap import SOAP_VERSIONS, SoapFault, find_fault, parse_envelope
@@ -159,6 +161,58 @@ def parse_auth(settings: ConnectionSettings) -> str:
     return mode
 
 
+def parse_wsdl_location(settings: ConnectionSettings) -> str:
+    """The ``wsdl`` extra (an http(s) URL, a ``file:`` URL or a path), or the shipped WSDL's path."""
+    raw = settings.extra.get("wsdl")
+    if raw in (None, ""):
+        return shipped_wsdl_path()
+    text = str(raw).strip()
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise InvalidInputError(f"connection {settings.conn_id!r}: extra 'wsdl' must not contain control characters")
+    scheme = urlsplit(text).scheme.lower()
+    if scheme in ("http", "https"):
+        if not urlsplit(text).hostname:
+            raise InvalidInputError(f"connection {settings.conn_id!r}: extra 'wsdl' has no host name")
+    elif scheme not in ("", "file") and not (len(scheme) == 1 and os.name == "nt"):
+        raise InvalidInputError(
+            f"connection {settings.conn_id!r}: extra 'wsdl' must be an http(s) URL, a file: URL or a file path, "
+            f"got scheme {scheme!r}"
+        )
+    return text
+
+
+def parse_wsdl_allowed_origins(settings: ConnectionSettings) -> tuple[tuple[str, str, int], ...]:
+    """The ``wsdl_allowed_origins`` extra: more http(s) origins a remote WSDL may import from (no credentials).
+
+    A list of URLs (or one string, comma- or space-separated); only each
+    URL's scheme, host and port count. Empty by default: the connection's
+    host and the ``wsdl`` URL's origin are always allowed.
+    """
+    raw = settings.extra.get("wsdl_allowed_origins")
+    if raw in (None, "", []):
+        return ()
+    items = raw.replace(",", " ").split() if isinstance(raw, str) else raw
+    if not isinstance(items, (list, tuple)):
+        raise InvalidInputError(
+            f"connection {settings.conn_id!r}: extra 'wsdl_allowed_origins' must be a list of http(s) URLs"
+        )
+    origins = []
+    for item in items:
+        text = str(item).strip()
+        parts = urlsplit(text)
+        try:
+            parts.port  # noqa: B018 - raises ValueError for a bad port
+        except ValueError:
+            parts = urlsplit("")
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname or any(ord(c) < 33 for c in text):
+            raise InvalidInputError(
+                f"connection {settings.conn_id!r}: extra 'wsdl_allowed_origins' takes http(s) URLs such as "
+                f"https://schemas.example.com, got {text!r}"
+            )
+        origins.append(url_origin(text))
+    return tuple(origins)
+
+
 def endpoint_of(settings: ConnectionSettings) -> str:
     """The .asmx URL: the connection's host with the service path appended (unless it already ends in .asmx)."""
     base = settings.base_url
@@ -239,8 +293,8 @@ class CoraProtocol(VendorProtocol):
         self.auth = parse_auth(settings)
         self.soap_version = parse_soap_version(settings.extra, settings.conn_id)
         self.endpoint = endpoint_of(settings)
-        wsdl = settings.extra.get("wsdl")
-        self.wsdl_location = str(wsdl).strip() if wsdl not in (None, "") else shipped_wsdl_path()
+        self.wsdl_location = parse_wsdl_location(settings)
+        self.wsdl_allowed_origins = parse_wsdl_allowed_origins(settings)
         self.service: SoapService | None = None
 
     @classmethod
@@ -353,7 +407,13 @@ class CoraProtocol(VendorProtocol):
         raise TransientError(message, retry_after=response.retry_after, http_status=response.status)
 
     def interpret(self, ref: Ref, response: HttpResponse) -> DocStatus:
-        return self.status_of(ref, self.read_reply(ref, response, GET_STATUS))
+        """The status in a GetStatus answer. Elements the WSDL does not list are ignored
+        (see ``SoapService.read``); an answer without a Status is a ``PermanentError`` quoting it."""
+        result = self.read_reply(ref, response, GET_STATUS)
+        try:
+            return self.status_of(ref, result)
+        except PermanentError as exc:
+            raise PermanentError(f"{exc}; the answer: {self.excerpt(response)!r}", http_status=response.status) from None
 
     def parse_status(self, ref: Ref, response: HttpResponse) -> DocStatus:
         return self.interpret(ref, response)
@@ -364,7 +424,7 @@ class CoraProtocol(VendorProtocol):
         if isinstance(result, Mapping) and "Status" not in result and len(result) == 1:
             record = next(iter(result.values()))  # a reply with one more wrapper than the shipped WSDL
         if not isinstance(record, Mapping) or record.get("Status") in (None, ""):
-            raise PermanentError(f"{self.where(ref)} answered GetStatus without a Status: {result!r}")
+            raise PermanentError(f"{self.where(ref)} answered GetStatus without a Status: {self.clean(repr(result))[:300]}")
         payload = {
             "Status": record.get("Status"),
             "ErrorCode": record.get("ErrorCode"),

@@ -7,9 +7,12 @@
 - ``SoapFault`` is a fault read from a reply, SOAP 1.1 or 1.2, with its
   ``faultstring``; ``permanent`` says whether asking again can help.
 - ``WSDL_CACHE`` loads each WSDL once per process, the only I/O here: a file,
-  or a URL fetched with a requests session the caller builds (auth, TLS
-  verification). ``aget`` never loads on the event loop: a WSDL not yet
-  loaded is loaded in a worker thread.
+  or a URL fetched with the engine's sync transport, following imports only
+  where a ``WsdlSource`` allows (see ``protocols/wsdl_fetch.py``) and within
+  the connection's ``call_timeout`` and ``max_body_bytes``. No lock is held
+  across I/O; ``aget`` never loads on the event loop: a WSDL not yet loaded
+  is loaded in a worker thread, and concurrent callers share one load (and,
+  for a few seconds, its failure).
 
 zeep and lxml are imported when first needed, so importing this module stays cheap.
 """
@@ -17,21 +20,22 @@ zeep and lxml are imported when first needed, so importing this module stays che
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
+import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from airflow_docstatus.engine.errors import (
-    AuthenticationError,
+    DocStatusError,
     InvalidInputError,
     PermanentError,
     TransientError,
+    printable,
 )
-
-if TYPE_CHECKING:
-    import requests
+from airflow_docstatus.engine.settings import ConnectionSettings, url_origin
 
 SOAP_VERSIONS = ("1.1", "1.2")
 SOAP_ENV_11 = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -134,7 +138,8 @@ def to_python(value: Any) -> Any:
 
     def plain(item: Any) -> Any:
         if isinstance(item, Mapping):
-            return {str(key): plain(val) for key, val in item.items()}
+            # _raw_elements: the elements the WSDL does not list, read leniently and dropped.
+            return {str(key): plain(val) for key, val in item.items() if key != "_raw_elements"}
         if isinstance(item, list):
             return [plain(val) for val in item]
         return item
@@ -190,11 +195,21 @@ class SoapService:
         return body, dict(http_headers)
 
     def read(self, operation: str, root: Any) -> Any:
-        """The values of ``operation``'s reply envelope, as plain Python; ``ValueError`` if it does not fit."""
+        """The values of ``operation``'s reply envelope, as plain Python; ``ValueError`` if it does not fit.
+
+        Read as an .asmx client (XmlSerializer) reads: the elements the WSDL
+        lists are taken wherever they stand among their siblings, and elements
+        it does not list (a field the service added since the WSDL was
+        written) are left out, not an error. A reply without the elements the
+        caller needs is for the caller to refuse.
+        """
         from zeep.exceptions import Error as ZeepError
 
         try:
-            result = self._binding.get(operation).process_reply(root)
+            # strict=False keeps unknown elements aside (as _raw_elements) instead of failing;
+            # the settings are thread-local, so the WSDL is still loaded strictly.
+            with self._client.settings(strict=False, xsd_ignore_sequence_order=True):
+                result = self._binding.get(operation).process_reply(root)
         except (ZeepError, ValueError, TypeError, AttributeError) as exc:
             raise ValueError(f"the {operation} reply does not fit the WSDL: {exc}") from None
         return to_python(result)
@@ -215,115 +230,236 @@ def is_url(location: str) -> bool:
     return urlsplit(location).scheme.lower() in {"http", "https"}
 
 
-SessionFactory = Callable[[], "requests.Session"]
+@dataclass(frozen=True)
+class WsdlSource:
+    """Where a WSDL comes from and what loading it may do (see ``protocols/wsdl_fetch.py``).
+
+    :param location: the WSDL: an http(s) URL (the server's ``?WSDL``), a ``file:`` URL or a path.
+    :param settings: the connection's settings: its origin (the only one that gets
+        credentials), TLS ``verify``, ``max_body_bytes`` and ``call_timeout`` (the
+        time budget of the whole load, in seconds).
+    :param where: the start of every error message (``Cora SeQuence OCR (connection 'x')``).
+    :param auth_headers: headers with the connection's credentials (Basic), sent only to its origin.
+    :param session_auth: a requests auth object (NTLM), used only for its origin.
+    :param extra_origins: more (scheme, host, port) origins imports may come from, without credentials.
+    :param redact: removes the connection's secrets from a message.
+    """
+
+    location: str
+    settings: ConnectionSettings = field(repr=False)
+    where: str
+    auth_headers: Mapping[str, str] = field(default_factory=dict, repr=False)
+    session_auth: Any = field(default=None, repr=False, compare=False)
+    extra_origins: tuple[tuple[str, str, int], ...] = ()
+    redact: Callable[[str], str] = field(default=lambda text: text, repr=False, compare=False)
+
+    @property
+    def remote(self) -> bool:
+        return is_url(self.location)
+
+    @property
+    def allowed_origins(self) -> frozenset[tuple[str, str, int]]:
+        """The connection's origin, the ``wsdl`` URL's (when it is one) and ``extra_origins``."""
+        origins = {self.settings.origin, *self.extra_origins}
+        if self.remote:
+            origins.add(url_origin(self.location))
+        return frozenset(origins)
+
+    @property
+    def budget(self) -> float:
+        """Seconds the whole load may take: the connection's ``call_timeout``."""
+        return float(self.settings.call_timeout)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Whose load this is: a failed load is shared by the pollers of one connection, not across connections."""
+        return (self.location, self.settings.conn_id)
+
+
+# After a failed WSDL load, the pollers of the connection share the failure this
+# long (seconds, doubling with each failure in a row up to the cap) instead of each loading again.
+WSDL_FAILURE_BACKOFF = 2.0
+WSDL_FAILURE_BACKOFF_CAP = 60.0
+
+
+class _LoadSlot:
+    """The load of one WSDL for one connection: under way (``pending``), or failed recently."""
+
+    def __init__(self) -> None:
+        self.pending: concurrent.futures.Future | None = None
+        self.failure: DocStatusError | None = None
+        self.failures_in_row = 0
+        self.retry_at = 0.0
+
+    def raise_recent_failure(self, now: float) -> None:
+        failure = self.failure
+        if failure is None or now >= self.retry_at:
+            return
+        if isinstance(failure, TransientError):
+            raise TransientError(str(failure), retry_after=self.retry_at - now, http_status=failure.http_status)
+        if isinstance(failure, PermanentError):
+            raise type(failure)(str(failure), http_status=failure.http_status)
+        raise type(failure)(str(failure))
+
+    def failed(self, error: DocStatusError, now: float) -> None:
+        self.failures_in_row += 1
+        self.failure = error
+        self.retry_at = now + min(WSDL_FAILURE_BACKOFF * 2 ** (self.failures_in_row - 1), WSDL_FAILURE_BACKOFF_CAP)
 
 
 class WsdlCache:
     """Each WSDL loaded once per process and kept: ``get`` (may do I/O) and ``aget`` (never on the loop).
 
-    The zeep client is kept per location; the ``SoapService`` per location and
-    SOAP version. ``loads`` counts WSDL loads, for tests. A failed load is not
-    kept: the next call tries again.
+    The zeep client is kept per location (a WSDL loaded once serves every
+    connection that names it); the ``SoapService`` per location and SOAP
+    version. No lock is held across I/O: the first caller starts the load
+    (``aget``: in a worker thread) and every other caller of the same
+    connection waits for that same load. A failed load is shared for
+    ``WSDL_FAILURE_BACKOFF`` seconds, doubling with each failure in a row up
+    to ``WSDL_FAILURE_BACKOFF_CAP``: callers in that window get the same error
+    at once (a ``TransientError`` with ``retry_after``) instead of loading
+    again. ``loads`` counts loads started, for tests.
     """
 
     def __init__(self) -> None:
         self._clients: dict[str, Any] = {}
         self._services: dict[tuple[str, str], SoapService] = {}
-        self._lock = threading.Lock()
+        self._slots: dict[tuple[str, str], _LoadSlot] = {}
+        self._lock = threading.Lock()  # guards the dicts above; never held across I/O
         self.loads = 0
 
     def cached(self, location: str, version: str) -> SoapService | None:
         return self._services.get((location, version))
 
-    def get(
-        self,
-        location: str,
-        version: str,
-        *,
-        operation: str,
-        session_factory: SessionFactory,
-        timeout: float,
-        where: str,
-    ) -> SoapService:
-        """The service for ``location`` and ``version``, loading the WSDL if this process has not yet.
+    def _claim(self, source: WsdlSource) -> tuple[concurrent.futures.Future, bool]:
+        """The load of ``source`` under way, and whether this caller must run it (it started it).
 
-        ``operation`` must be in the chosen binding. ``where`` starts every error message.
+        Raises the recent failure of the connection's load while its backoff lasts.
         """
-        service = self._services.get((location, version))
-        if service is not None:
-            return service
         with self._lock:
-            service = self._services.get((location, version))
-            if service is not None:
-                return service
-            client = self._clients.get(location)
-            if client is None:
-                client = self._clients[location] = self._load(location, session_factory, timeout, where)
-            service = self._services[(location, version)] = _service_of(client, location, version, operation, where)
-            return service
+            client = self._clients.get(source.location)
+            if client is not None:
+                done: concurrent.futures.Future = concurrent.futures.Future()
+                done.set_result(client)
+                return done, False
+            slot = self._slots.setdefault(source.key, _LoadSlot())
+            if slot.pending is not None:
+                return slot.pending, False
+            slot.raise_recent_failure(time.monotonic())
+            slot.pending = concurrent.futures.Future()
+            slot.pending.set_running_or_notify_cancel()  # a waiter that gives up cannot cancel the others' load
+            self.loads += 1
+            return slot.pending, True
 
-    async def aget(
-        self,
-        location: str,
-        version: str,
-        *,
-        operation: str,
-        session_factory: SessionFactory,
-        timeout: float,
-        where: str,
-    ) -> SoapService:
-        """Like ``get``; a WSDL not loaded yet is loaded in a worker thread, never on the event loop."""
-        service = self._services.get((location, version))
+    def _run(self, source: WsdlSource, future: concurrent.futures.Future) -> None:
+        """Load ``source`` and settle ``future`` (and the connection's slot) with the client or the error."""
+        try:
+            client = self._load(source)
+        except DocStatusError as exc:
+            with self._lock:
+                slot = self._slots.setdefault(source.key, _LoadSlot())
+                slot.failed(exc, time.monotonic())
+                slot.pending = None
+            future.set_exception(exc)
+        except BaseException as exc:  # a bug, not the vendor: do not leave the waiters hanging
+            with self._lock:
+                self._slots.pop(source.key, None)
+            future.set_exception(exc)
+        else:
+            with self._lock:
+                self._clients[source.location] = client
+                self._slots.pop(source.key, None)
+            future.set_result(client)
+
+    def _service(self, client: Any, source: WsdlSource, version: str, operation: str) -> SoapService:
+        key = (source.location, version)
+        service = self._services.get(key)
+        if service is None:
+            service = _service_of(client, source.location, version, operation, source.where)
+            with self._lock:
+                service = self._services.setdefault(key, service)
+        return service
+
+    def get(self, source: WsdlSource, version: str, *, operation: str) -> SoapService:
+        """The service for ``source.location`` and ``version``, loading the WSDL if this process has not yet.
+
+        ``operation`` must be in the chosen binding. Waits at most the load's
+        budget for a load another thread started (``TransientError`` past it).
+        Raises ``TransientError`` (the WSDL could not be fetched or parsed: worth
+        another try), ``AuthenticationError`` (401/403), ``PermanentError`` (an
+        import the connection does not allow, no binding of ``version`` with
+        ``operation``, a body over ``max_body_bytes``), ``InvalidInputError``
+        (a local WSDL file that cannot be read).
+        """
+        service = self._services.get((source.location, version))
         if service is not None:
             return service
-        return await asyncio.to_thread(
-            self.get,
-            location,
-            version,
-            operation=operation,
-            session_factory=session_factory,
-            timeout=timeout,
-            where=where,
-        )
+        future, mine = self._claim(source)
+        if mine:
+            self._run(source, future)
+        try:
+            client = future.result(timeout=source.budget + LOAD_WAIT_MARGIN)
+        except concurrent.futures.TimeoutError:
+            raise TransientError(
+                f"{source.where}: the WSDL {redact_url(source.location)} is still being loaded by another poller"
+            ) from None
+        return self._service(client, source, version, operation)
+
+    async def aget(self, source: WsdlSource, version: str, *, operation: str) -> SoapService:
+        """Like ``get``, never blocking the event loop: the load runs in a worker thread, and every
+        caller (of any event loop or thread) awaits the same load."""
+        service = self._services.get((source.location, version))
+        if service is not None:
+            return service
+        future, mine = self._claim(source)
+        if mine:
+            asyncio.get_running_loop().run_in_executor(None, self._run, source, future)
+        # shield: a waiter cancelled (its trigger ended) leaves the shared load running for the others
+        client = await asyncio.shield(asyncio.wrap_future(future))
+        return self._service(client, source, version, operation)
 
     def clear(self) -> None:
-        """Forget every loaded WSDL (for tests)."""
+        """Forget every loaded WSDL and every recent failure (for tests)."""
         with self._lock:
             self._clients.clear()
             self._services.clear()
+            self._slots.clear()
             self.loads = 0
 
-    def _load(self, location: str, session_factory: SessionFactory, timeout: float, where: str) -> Any:
-        import requests
+    def _load(self, source: WsdlSource) -> Any:
+        """A zeep client for ``source``, loaded through ``GuardedTransport`` within ``source.budget`` seconds."""
         import zeep
         from zeep.exceptions import Error as ZeepError
-        from zeep.transports import Transport
+        from zeep.exceptions import XMLSyntaxError
 
-        shown = redact_url(location)
-        session = session_factory()
-        try:
-            self.loads += 1
-            return zeep.Client(
-                location,
-                transport=Transport(session=session, timeout=timeout, operation_timeout=timeout),
-                settings=zeep.Settings(strict=True, forbid_dtd=True, forbid_entities=True),
+        from airflow_docstatus.protocols.wsdl_fetch import GuardedTransport, local_path, shown
+
+        where, what = source.where, shown(source.location)
+        if not source.remote and local_path(source.location) is None:
+            raise InvalidInputError(
+                f"{where}: the WSDL {what} is neither an http(s) URL nor a file path (nor a file: URL)"
             )
-        except requests.HTTPError as exc:
-            code = exc.response.status_code if exc.response is not None else None
-            message = f"{where}: loading the WSDL {shown} failed with HTTP {code}"
-            if code in (401, 403):
-                raise AuthenticationError(message, http_status=code) from None
-            if code is not None and (code >= 500 or code in (408, 429)):
-                raise TransientError(message, http_status=code) from None
-            raise PermanentError(message, http_status=code) from None
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise TransientError(f"{where}: loading the WSDL {shown} failed ({type(exc).__name__})") from None
+        transport = GuardedTransport(source, time.monotonic() + source.budget)
+        try:
+            return zeep.Client(
+                source.location,
+                transport=transport,
+                # force_https only for a remote WSDL: zeep would turn a local WSDL's file: imports into https:///...
+                settings=zeep.Settings(strict=True, forbid_dtd=True, forbid_entities=True, force_https=source.remote),
+            )
+        except DocStatusError:
+            raise
+        except XMLSyntaxError as exc:  # an error page, a cut-off answer: worth another try
+            raise TransientError(f"{where}: the WSDL {what} is not well-formed XML: {source.redact(str(exc))[:300]}") from None
         except OSError as exc:
-            raise InvalidInputError(f"{where}: cannot read the WSDL {shown}: {exc.strerror or exc}") from None
-        except (ZeepError, requests.RequestException, ValueError) as exc:
-            raise PermanentError(f"{where}: {shown} is not a usable WSDL: {type(exc).__name__}: {exc}") from None
-        finally:
-            session.close()
+            raise InvalidInputError(f"{where}: cannot read the WSDL {what}: {exc.strerror or exc}") from None
+        except (ZeepError, ValueError) as exc:
+            text = printable(source.redact(f"{type(exc).__name__}: {exc}"))[:500]
+            raise PermanentError(f"{where}: {what} is not a usable WSDL: {text}") from None
+
+
+# A waiter gives the load that another thread started this much longer than its budget (seconds).
+LOAD_WAIT_MARGIN = 5.0
 
 
 def _service_of(client: Any, location: str, version: str, operation: str, where: str) -> SoapService:

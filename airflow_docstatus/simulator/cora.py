@@ -115,10 +115,14 @@ def _element(tag: str, value: Any) -> str:
     return "" if value is None else f"<{tag}>{escape(str(value))}</{tag}>"
 
 
-def get_status_body(status: str, error_code: str, external_context: str | None) -> str:
+def get_status_body(
+    status: str, error_code: str, external_context: str | None, extra_elements: Mapping[str, Any] | None = None
+) -> str:
+    """A GetStatusResponse; ``extra_elements`` (name -> text) go right after Status, as a newer service might add them."""
+    extra = "".join(_element(str(name), value) for name, value in (extra_elements or {}).items())
     return (
         f'<GetStatusResponse xmlns="{NS}"><GetStatusResult>'
-        f"{_element('Status', status)}{_element('ErrorCode', error_code)}"
+        f"{_element('Status', status)}{extra}{_element('ErrorCode', error_code)}"
         f"{_element('ExternalContext', external_context)}"
         "</GetStatusResult></GetStatusResponse>"
     )
@@ -270,7 +274,13 @@ class CoraApi(VendorApi):
     def _status_body(document: Document, step: Step) -> str:
         payload = step.payload if isinstance(step.payload, Mapping) else {}
         context = payload.get("ExternalContext", document.vendor_state.get("external_context"))
-        return get_status_body(str(step.status), str(payload.get("ErrorCode", "NoError")), context)
+        extra = payload.get("extra_elements")
+        return get_status_body(
+            str(step.status),
+            str(payload.get("ErrorCode", "NoError")),
+            context,
+            extra if isinstance(extra, Mapping) else None,
+        )
 
     def file_batch(self, version: str, header: ET.Element | None, body: ET.Element) -> web.Response:
         timeout = _text(body, "TimeOut")

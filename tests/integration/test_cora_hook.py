@@ -186,3 +186,17 @@ def test_get_status_returns_the_three_fields(simulator, cora):
     doc = simulator.create("cora", [{"status": "Completed", "payload": {"ExternalContext": "out.xml"}}])
     assert CoraSequenceOcrHook(cora()).get_status(doc) == {
         "Status": "Completed", "ErrorCode": "NoError", "ExternalContext": "out.xml"}
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_an_element_the_wsdl_does_not_list_is_ignored(simulator, cora, version):
+    doc = simulator.create("cora", [
+        {"status": "Queued", "polls": 1, "payload": {"extra_elements": {"CompletedOn": ""}}},
+        {"status": "Completed", "payload": {"ExternalContext": "out.xml",
+                                            "extra_elements": {"CompletedOn": "2024-05-01T10:00:00", "Pages": "3"}}},
+    ])
+    hook = CoraSequenceOcrHook(cora(version))
+    assert hook.check_status(master_workflow_instance_id=doc).state is State.WAITING
+    done = hook.check_status(master_workflow_instance_id=doc)
+    assert done.state is State.SUCCEEDED
+    assert done.payload == {"Status": "Completed", "ErrorCode": "NoError", "ExternalContext": "out.xml"}

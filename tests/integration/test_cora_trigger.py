@@ -98,6 +98,16 @@ async def test_failed_yields_a_failed_event_with_the_error_code(simulator, cora,
 
 
 @pytest.mark.asyncio
+async def test_an_element_the_wsdl_does_not_list_is_ignored(simulator, cora):
+    doc = simulator.create("cora", [{"status": "Failed", "payload": {
+        "ErrorCode": "TimedOut", "extra_elements": {"CompletedOn": "2024-05-01T10:00:00"}}}])
+    events = await events_of(make_trigger(doc, cora("1.2"), FakeClock()))
+    assert [e["status"] for e in events] == ["failed"]
+    assert events[0]["docstatus"]["vendor_status"] == "Failed"
+    assert "ErrorCode TimedOut" in events[0]["docstatus"]["message"]
+
+
+@pytest.mark.asyncio
 async def test_a_server_fault_is_retried_and_a_client_fault_ends_the_wait(simulator, cora):
     conn_id = cora("1.2")
     flaky = simulator.create("cora", "flaky")

@@ -80,6 +80,14 @@ def test_error_codes_come_from_the_step_payload(sim):
     assert result_of(get_status(sim, "1.1", doc)) == {"Status": "Failed", "ErrorCode": "FailedToPutOutputFile"}
 
 
+def test_extra_elements_go_right_after_status(sim):
+    doc = create(sim, [{"status": "Completed", "payload": {"extra_elements": {"CompletedOn": "2024-05-01T10:00:00"}}}])
+    answer = get_status(sim, "1.1", doc)
+    result = ET.fromstring(answer.content).find(f".//{{{NS}}}GetStatusResult")
+    assert [(child.tag.removeprefix(f"{{{NS}}}"), child.text) for child in result] == [
+        ("Status", "Completed"), ("CompletedOn", "2024-05-01T10:00:00"), ("ErrorCode", "NoError")]
+
+
 def test_an_unknown_id_is_not_found(sim):
     assert result_of(get_status(sim, "1.2", 987654321)) == {"Status": "NotFound", "ErrorCode": "NoError"}
 

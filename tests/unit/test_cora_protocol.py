@@ -45,10 +45,7 @@ def settings(**fields) -> ConnectionSettings:
 
 
 def load(location: str, version: str) -> soap.SoapService:
-    import requests
-
-    return soap.WSDL_CACHE.get(location, version, operation="GetStatus", session_factory=requests.Session,
-                               timeout=5, where="test")
+    return soap.WSDL_CACHE.get(soap.WsdlSource(location, settings(), "test"), version, operation="GetStatus")
 
 
 def protocol(version: str = "1.1", activity_metadata=None, **fields) -> CoraProtocol:
@@ -299,7 +296,8 @@ def test_an_error_code_on_a_waiting_status_is_shown():
 
 
 def test_a_reply_the_wsdl_does_not_describe_is_permanent_and_says_so():
-    with pytest.raises(PermanentError, match="does not fit the WSDL: Unexpected element"):
+    # Status straight in GetStatusResponse, without the GetStatusResult wrapper: nothing the WSDL lists
+    with pytest.raises(PermanentError, match="without a Status.*; the answer: .*GetStatusResponse"):
         protocol().interpret(REF, status_reply("1.1", "Completed", context="x", wrapper=False))
 
 
@@ -446,3 +444,13 @@ def test_a_templated_activity_metadata_renders_into_a_working_sensor():
     sensor.render_template_fields({"params": {"meta": {"WorkflowName": "invoices", "CallerId": 7}}})
     assert isinstance(sensor.activity_metadata, str)  # Jinja renders the dict as text...
     assert parse_activity_metadata(sensor.activity_metadata) == {"WorkflowName": "invoices", "CallerId": 7}  # ...read back
+
+
+def test_the_wsdl_extras_are_checked_before_any_call():
+    with pytest.raises(InvalidInputError, match="extra 'wsdl' must be an http\\(s\\) URL, a file: URL or a file path"):
+        CoraProtocol(settings(extra={"wsdl": "ftp://cora.example.com/x.wsdl"}))
+    with pytest.raises(InvalidInputError, match="'wsdl_allowed_origins' takes http\\(s\\) URLs"):
+        CoraProtocol(settings(extra={"wsdl_allowed_origins": ["file:///etc"]}))
+    proto = CoraProtocol(settings(extra={"wsdl": "https://cora.example.com/x.asmx?WSDL",
+                                         "wsdl_allowed_origins": "https://a.example.com/x, http://b.example.com:8080"}))
+    assert proto.wsdl_allowed_origins == (("https", "a.example.com", 443), ("http", "b.example.com", 8080))
