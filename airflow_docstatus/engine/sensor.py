@@ -242,6 +242,7 @@ class DocStatusSensor(BaseSensorOperator):
             poll_immediately=False,
             exponential_backoff=self.exponential_backoff,
             max_wait=None if self.max_wait is None else self.max_wait.total_seconds(),
+            **self._extra_trigger_kwargs(),
         )
         deadline = datetime.fromtimestamp(end_time, tz=timezone.utc).isoformat(timespec="seconds")
         level, line = self._pending
@@ -258,6 +259,10 @@ class DocStatusSensor(BaseSensorOperator):
             method_name="execute_complete",
             timeout=timedelta(seconds=self.timeout) + DEFER_TIMEOUT_GRACE,
         )
+
+    def _extra_trigger_kwargs(self) -> dict[str, Any]:
+        """More arguments for the trigger, for subclasses (the operator's ``cancel_on_kill``)."""
+        return {}
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
         """Finish the task from the trigger's event. Safe to call twice with the same event."""
