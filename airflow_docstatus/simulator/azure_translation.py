@@ -247,6 +247,8 @@ class AzureTranslationApi(VendorApi):
                     step: Step | None) -> _Body:
         summary, bodies = self._summary(documents)
         status = step.status if step is not None else self._derived_status(summary)
+        if step is None and any(document.vendor_state.get("cancelled_by_request") for document in documents):
+            status = "Cancelling" if summary["inProgress"] or summary["notYetStarted"] else "Cancelled"
         holder = scripted.vendor_state if scripted is not None else {}
         created = min((body["createdDateTimeUtc"] for body in bodies), default=None)
         created = holder.setdefault("created", created or _now())
@@ -314,10 +316,7 @@ class AzureTranslationApi(VendorApi):
                 document.restart(cancelling)
                 document.vendor_state["cancelled_by_request"] = True
         scripted_step = scripted.current_step() if scripted is not None else None
-        body = self._batch_body(batch_id, documents, scripted, scripted_step)
-        if scripted is None:
-            body.body["status"] = "Cancelling" if body.body["summary"]["inProgress"] else body.body["status"]
-        return body.response()
+        return self._batch_body(batch_id, documents, scripted, scripted_step).response()
 
     def list_documents(self, batch_id: str) -> web.Response:
         """``GET .../batches/{id}/documents``: every document status of the batch, on one page."""
@@ -344,7 +343,8 @@ class AzureTranslationApi(VendorApi):
         if problem:
             return error_response(400, "InvalidRequest", problem, target="Operation",
                                   inner=("InvalidDocumentTranslationRequest", problem))
-        self.count_start(inputs[0]["source"]["sourceUrl"].split("?", 1)[0])
+        source = inputs[0]["source"]["sourceUrl"].split("?", 1)[0]
+        self.count_start(source)
         batch_id = str(uuid.uuid4())
         for batch in inputs:
             source_url = batch["source"]["sourceUrl"]
@@ -366,7 +366,9 @@ class AzureTranslationApi(VendorApi):
         location = f"{request.scheme}://{request.host}{URL_PREFIX}{root}batches/{batch_id}"
         if root == GA_ROOT:
             location += f"?api-version={request.query['api-version']}"
-        return await self.answer_start(request, web.Response(status=202, headers={"Operation-Location": location}))
+        return await self.answer_start(
+            request, web.Response(status=202, headers={"Operation-Location": location}), source
+        )
 
 
 def _check_inputs(inputs: Any) -> str | None:
