@@ -68,9 +68,10 @@ class SimulatorClient:
         starts = requests.get(f"{self.url}/_sim/starts/{vendor}", timeout=10).json()
         return starts["start_calls"] if source is None else starts["by_source"].get(source, 0)
 
-    def lose_next_start_answer(self, vendor: str, fault: str = "slow", **step) -> None:
-        """The vendor's next start call starts its job, then answers with ``fault`` (e.g. slow, past the read timeout)."""
-        body = {"fault": fault, **step}
+    def lose_next_start_answer(self, vendor: str, source: str | None = None, fault: str = "slow", **step) -> None:
+        """The vendor's next start call (of ``source``) starts its job, then answers with ``fault``
+        (e.g. ``slow`` with a ``delay`` past the client's read timeout)."""
+        body = {"fault": fault, "source": source, **step}
         requests.post(f"{self.url}/_sim/start_faults/{vendor}", json=body, timeout=10).raise_for_status()
 
     def cancel_calls(self, vendor: str) -> int:

@@ -8,7 +8,6 @@ A module may also expose the optional names listed in :class:`VendorModule`.
 from __future__ import annotations
 
 import asyncio
-import collections
 import ssl
 import copy
 import dataclasses
@@ -412,8 +411,9 @@ async def _stats(request: web.Request) -> web.Response:
 
 
 async def _queue_start_faults(request: web.Request) -> web.Response:
-    """``POST /_sim/start_faults/{vendor}`` ``{"fault": ..., "delay"?, "count"?: 1}``: the next
-    ``count`` start calls of the vendor start their job, then answer with the fault
+    """``POST /_sim/start_faults/{vendor}`` ``{"fault": ..., "delay"?, "count"?: 1, "source"?}``: the
+    next ``count`` start calls of the vendor (of ``source`` only, when given: the file URL or
+    name, or SmartDocumentor's externalId) start their job, then answer with the fault
     (``slow`` past the client's read timeout, ``reset``, ``http_503``...): a lost answer."""
     state = request.app[STATE_KEY]
     vendor = request.match_info["vendor"]
@@ -422,6 +422,7 @@ async def _queue_start_faults(request: web.Request) -> web.Response:
     try:
         body = await request.json()
         count = body.pop("count", 1)
+        source = body.pop("source", None)
         if not isinstance(count, int) or count < 1:
             raise ValueError(f"'count' must be a whole number >= 1, got {count!r}")
         if not body.get("fault"):
@@ -429,7 +430,7 @@ async def _queue_start_faults(request: web.Request) -> web.Response:
         step = parse_script([{"status": "started", **body}])[0]
     except (ValueError, AttributeError, TypeError) as exc:
         return _error(400, f"start fault: {exc}")
-    state.start_faults.setdefault(vendor, collections.deque()).extend([step] * count)
+    state.start_faults.setdefault(vendor, []).extend([(step, source)] * count)
     return web.json_response({"vendor": vendor, "queued": len(state.start_faults[vendor])})
 
 

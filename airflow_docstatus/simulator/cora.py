@@ -298,7 +298,7 @@ class CoraApi(VendorApi):
         return await self.answer_start(request, soap_response(
             version,
             f'<FileBatchResponse xmlns="{NS}"><FileBatchResult>{document.id}</FileBatchResult></FileBatchResponse>',
-        ))
+        ), file_name)
 
 
 def add_routes(app: web.Application, state: SimulatorState) -> None:

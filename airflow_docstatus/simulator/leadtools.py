@@ -199,7 +199,7 @@ class LeadtoolsApi(VendorApi):
             return _text(400, "fileurl is required")
         name = self._script_for_url(fileurl) or service_script
         document = self._start_document(self.config.resolve_script(name), fileurl)
-        return await self.answer_start(request, _text(200, document.id))
+        return await self.answer_start(request, _text(200, document.id), fileurl)
 
     async def upload_file(self, request: web.Request) -> web.Response:
         """``UploadFile?fileurl=``: a new file going 123 -> 122 until ``Run``."""

@@ -338,11 +338,14 @@ def test_a_queued_start_fault_loses_the_answer_but_the_job_is_started(sim):
     """``/_sim/start_faults``: the next start call starts its job, then answers with the fault."""
     import requests
 
-    queued = requests.post(f"{sim.url}/_sim/start_faults/leadtools", json={"fault": "http_503"}, timeout=5)
+    lost = "https://files.example.com/lost/default.pdf"
+    queued = requests.post(f"{sim.url}/_sim/start_faults/leadtools", json={"fault": "http_503", "source": lost}, timeout=5)
     assert queued.status_code == 200 and queued.json()["queued"] == 1
     url = f"{sim.url}/leadtools/api/Recognition/ExtractText"
-    params = {"fileurl": "https://files.example.com/lost/default.pdf"}
+    params = {"fileurl": lost}
     auth = ("sim-leadtools-app", "sim-leadtools-secret")
+    other = requests.post(url, params={"fileurl": "https://files.example.com/other/default.pdf"}, auth=auth, timeout=5)
+    assert other.status_code == 200
     first = requests.post(url, params=params, auth=auth, timeout=5)
     second = requests.post(url, params=params, auth=auth, timeout=5)
     assert first.status_code == 503 and second.status_code == 200
