@@ -36,11 +36,17 @@ if TYPE_CHECKING:
 
 XCOM_DOCSTATUS_KEY = "docstatus"
 # Where a reschedule-mode sensor keeps its count of transient errors in a row
-# between pokes: Airflow's task state store (Airflow 3.3+), scoped to the try.
+# between pokes: Airflow's task state store (Airflow 3.3+). The store is scoped
+# to the task instance across all its tries, so the value names its try
+# (``{"try_number": n, "in_row": k}``) and a count left by an earlier try is ignored.
 ERRORS_STATE_KEY = "docstatus_transient_errors_in_row"
 # How long the scheduler waits past the trigger's own deadline before it times
 # the task out itself: a safety net for a triggerer that died mid-wait.
 DEFER_TIMEOUT_GRACE = timedelta(minutes=5)
+
+
+def _try_number(context: Context) -> int | None:
+    return getattr(context.get("ti"), "try_number", None)
 
 
 def is_literal(value: Any) -> bool:
@@ -166,7 +172,10 @@ class DocStatusSensor(BaseSensorOperator):
         """
         store = context.get("task_state_store") if self.reschedule else None
         if store is not None and not self._errors_loaded:
-            self._errors.in_row = int(store.get(ERRORS_STATE_KEY, 0) or 0)
+            kept = store.get(ERRORS_STATE_KEY, 0) or 0
+            if isinstance(kept, dict):  # a count of this try only, not of an earlier one
+                kept = kept.get("in_row", 0) if kept.get("try_number") == _try_number(context) else 0
+            self._errors.in_row = int(kept)
             self._errors_loaded = True
         return self._errors.in_row
 
@@ -175,7 +184,7 @@ class DocStatusSensor(BaseSensorOperator):
         if store is None or self._errors.in_row == before:
             return
         if self._errors.in_row:
-            store.set(ERRORS_STATE_KEY, self._errors.in_row)
+            store.set(ERRORS_STATE_KEY, {"try_number": _try_number(context), "in_row": self._errors.in_row})
         else:
             store.delete(ERRORS_STATE_KEY)
 
