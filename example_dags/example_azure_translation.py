@@ -110,6 +110,8 @@ def example_azure_translation():
         return line
 
     summarize(translate_policies.output)
+    # After the document sensor: the sensor then meets its document still in progress, and defers.
+    wait_for_document >> translate_policies
 
 
 example_azure_translation()

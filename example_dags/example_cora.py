@@ -78,6 +78,7 @@ def example_cora():
         timeout=600,
     )
     read_output.override(task_id="read_receipt_output")(ocr_receipt.output)
+    wait_for_ocr >> ocr_receipt  # one job at a time, so the sensor meets its job still running
 
 
 example_cora()

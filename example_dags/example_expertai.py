@@ -70,6 +70,7 @@ def example_expertai():
         timeout=600,
     )
     list_titles.override(task_id="list_annual_titles")(annual_layout.output)
+    wait_for_layout >> annual_layout  # one job at a time, so the sensor meets its job still running
 
 
 example_expertai()
