@@ -20,7 +20,7 @@ _INTEGRATIONS = {
 
 
 def get_provider_info() -> dict[str, Any]:
-    """Everything Airflow needs to list this provider, its hooks, sensors, triggers and connection forms."""
+    """Everything Airflow needs to list this provider, its hooks, operators, sensors, triggers and connection forms."""
     modules = {name: module for name, (module, _) in _INTEGRATIONS.items()}
     return {
         "package-name": "airflow-provider-docstatus",
@@ -34,6 +34,10 @@ def get_provider_info() -> dict[str, Any]:
         ],
         "hooks": [
             {"integration-name": name, "python-modules": [f"airflow_docstatus.hooks.{module}"]}
+            for name, module in modules.items()
+        ],
+        "operators": [
+            {"integration-name": name, "python-modules": [f"airflow_docstatus.operators.{module}"]}
             for name, module in modules.items()
         ],
         "sensors": [

@@ -1,6 +1,10 @@
 """Azure AI Document Translation: start a batch, wait for one document, and use its translated path downstream.
 
-- ``start_batch`` starts a translation of a source container into French with the hook;
+- ``translate_policies``, the operator: starts a batch, waits for it in the triggerer and
+  returns the batch status object, all in one task; ``summarize`` uses it;
+- ``start_batch``, the operator with ``wait_for_completion=False``: starts a translation
+  of a source container into French and returns its ``job_ref`` (``{"batch_id": ...}``),
+  for the sensors below (the sensors serve jobs started elsewhere);
 - ``first_document`` lists the batch's documents and picks one;
 - ``wait_for_document`` defers to the triggerer until that document is translated,
   and returns its ``path``;
@@ -19,6 +23,7 @@ from datetime import datetime
 
 from airflow.sdk import dag, task
 
+from airflow_docstatus.operators.azure_translation import AzureDocumentTranslationOperator
 from airflow_docstatus.sensors.azure_translation import (
     AzureDocumentTranslationStatusSensor,
     AzureTranslationBatchStatusSensor,
@@ -26,6 +31,8 @@ from airflow_docstatus.sensors.azure_translation import (
 
 SOURCE_CONTAINER = "https://mystorage.blob.core.windows.net/contracts-en"
 TARGET_CONTAINER = "https://mystorage.blob.core.windows.net/contracts-fr"
+POLICIES_SOURCE = "https://mystorage.blob.core.windows.net/policies-en"
+POLICIES_TARGET = "https://mystorage.blob.core.windows.net/policies-de"
 
 
 @dag(
@@ -37,16 +44,11 @@ TARGET_CONTAINER = "https://mystorage.blob.core.windows.net/contracts-fr"
 )
 def example_azure_translation():
     @task
-    def start_batch() -> str:
-        """Start translating the source container into French; the batch id goes to XCom."""
-        from airflow_docstatus.hooks.azure_translation import AzureDocumentTranslationHook
-
-        return AzureDocumentTranslationHook().start_translation(SOURCE_CONTAINER, TARGET_CONTAINER, "fr")
-
-    @task
-    def first_document(batch_id: str) -> dict[str, str]:
+    def first_document(job_ref: dict) -> dict[str, str]:
         """The batch's first document, as the ids the document sensor needs."""
         from airflow_docstatus.hooks.azure_translation import AzureDocumentTranslationHook
+
+        batch_id = job_ref["batch_id"]
 
         documents = AzureDocumentTranslationHook().list_documents(batch_id)
         print(f"batch {batch_id} holds {len(documents)} document(s): {[d['sourcePath'] for d in documents]}")
@@ -60,8 +62,16 @@ def example_azure_translation():
         print(f"Batch {batch['id']}: {summary['success']} of {summary['total']} document(s) translated")
         return path
 
-    batch_id = start_batch()
-    document = first_document(batch_id)
+    # The operator, only starting the batch (wait_for_completion=False): its return_value is the job_ref,
+    # so the sensors below can watch one document and the whole batch.
+    start_batch = AzureDocumentTranslationOperator(
+        task_id="start_batch",
+        source_url=SOURCE_CONTAINER,
+        target_url=TARGET_CONTAINER,
+        target_language="fr",
+        wait_for_completion=False,
+    )
+    document = first_document(start_batch.output)
     wait_for_document = AzureDocumentTranslationStatusSensor(
         task_id="wait_for_document",
         batch_id="{{ ti.xcom_pull(task_ids='first_document')['batch_id'] }}",
@@ -72,13 +82,36 @@ def example_azure_translation():
     )
     wait_for_batch = AzureTranslationBatchStatusSensor(
         task_id="wait_for_batch",
-        batch_id=batch_id,
+        batch_id="{{ ti.xcom_pull(task_ids='start_batch')['batch_id'] }}",
         mode="reschedule",
         poke_interval=2,
         timeout=600,
     )
     document >> wait_for_document
+    start_batch >> wait_for_batch
     publish(wait_for_document.output, wait_for_batch.output)
+
+    # The operator in one task: start the batch, wait in the triggerer, return the batch status object.
+    translate_policies = AzureDocumentTranslationOperator(
+        task_id="translate_policies",
+        source_url=POLICIES_SOURCE,
+        target_url=POLICIES_TARGET,
+        target_language="de",
+        deferrable=True,
+        poll_interval=2,
+        timeout=600,
+    )
+
+    @task
+    def summarize(batch: dict) -> str:
+        summary = batch["summary"]
+        line = f"Batch {batch['id']} {batch['status']}: {summary['success']} of {summary['total']} policies translated"
+        print(line)
+        return line
+
+    summarize(translate_policies.output)
+    # After the document sensor: the sensor then meets its document still in progress, and defers.
+    wait_for_document >> translate_policies
 
 
 example_azure_translation()

@@ -6,6 +6,9 @@ from the triggerer (no worker slot held while it waits). On ``Completed`` the
 sensor returns ``{"Status", "ErrorCode", "ExternalContext"}``; ``read_output``
 picks up the ExternalContext (here: where the robot wrote its output).
 
+``ocr_receipt`` is the operator: FileBatch and the wait in one task (in the
+triggerer too), with the same result.
+
 Point the ``cora_sequence_default`` connection at your server (host: its base
 URL; Basic auth, or NTLM in poke/reschedule mode), or at the simulator
 (``python -m airflow_docstatus.simulator``) to try it offline.
@@ -17,6 +20,7 @@ from datetime import datetime
 
 from airflow.sdk import dag, task
 
+from airflow_docstatus.operators.cora import CoraFileBatchOperator
 from airflow_docstatus.sensors.cora import CoraOcrStatusSensor
 
 
@@ -59,6 +63,22 @@ def example_cora():
         timeout=600,
     )
     read_output(wait_for_ocr.output)
+
+    # The operator: FileBatch and the wait in one task, waiting in the triggerer.
+    ocr_receipt = CoraFileBatchOperator(
+        task_id="ocr_receipt",
+        input_file={"Connection": "scans", "RelativeLocation": "inbox/2026", "FileName": "receipt-17.pdf"},
+        output_file={"Connection": "scans", "RelativeLocation": "ocr/2026", "FileName": "receipt-17.xml"},
+        ocr_profile="Receipts",
+        file_batch_timeout=600,
+        external_context="scans:ocr/2026/receipt-17.xml",
+        activity_metadata={"WorkflowName": "example_cora", "ActivityName": "ocr_receipt"},
+        deferrable=True,
+        poll_interval=2,
+        timeout=600,
+    )
+    read_output.override(task_id="read_receipt_output")(ocr_receipt.output)
+    wait_for_ocr >> ocr_receipt  # one job at a time, so the sensor meets its job still running
 
 
 example_cora()

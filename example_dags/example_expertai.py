@@ -5,6 +5,8 @@
 returns the ``result`` object (header, layout, words), which
 ``list_titles`` reads. Results can be many MB: see README, "Large payloads".
 
+``annual_layout`` is the operator: start and wait in one task, in the triggerer.
+
 Point the ``expertai_extract_default`` connection at the real service, or at
 the simulator (``python -m airflow_docstatus.simulator``) to try it offline.
 """
@@ -15,6 +17,7 @@ from datetime import datetime
 
 from airflow.sdk import dag, task
 
+from airflow_docstatus.operators.expertai import ExpertAiExtractLayoutOperator
 from airflow_docstatus.sensors.expertai import ExpertAiExtractStatusSensor
 
 # A stand-in for a scanned PDF; a real DAG would read it from storage.
@@ -56,6 +59,18 @@ def example_expertai():
         timeout=600,
     )
     list_titles(wait_for_layout.output)
+
+    # The operator: start and wait in one task, in the triggerer.
+    annual_layout = ExpertAiExtractLayoutOperator(
+        task_id="annual_layout",
+        document=DOCUMENT,
+        document_name="annual-report.pdf",
+        deferrable=True,
+        poll_interval=2,
+        timeout=600,
+    )
+    list_titles.override(task_id="list_annual_titles")(annual_layout.output)
+    wait_for_layout >> annual_layout  # one job at a time, so the sensor meets its job still running
 
 
 example_expertai()

@@ -1,10 +1,12 @@
 """LEADTOOLS Cloud Services: start OCR, wait for it, and use the recognized text downstream.
 
-Two ways to wait are shown:
+Two ways are shown:
 
-- ``wait_for_ocr`` defers to the triggerer (no worker slot held while it waits);
-- ``wait_for_queued_ocr`` runs in reschedule mode on a file uploaded first and
-  started with ``Run``, the LEADTOOLS "queued services" workflow.
+- ``ocr_invoice``, the operator: starts ``ExtractText`` and waits in the triggerer
+  (no worker slot held while it waits), in one task: start, wait, use;
+- ``wait_for_queued_ocr``, the sensor, for a job started elsewhere: here a file
+  uploaded first and started with ``Run`` (the "queued services" workflow), in
+  reschedule mode.
 
 Point the ``leadtools_default`` connection at the real service, or at the
 simulator (``python -m airflow_docstatus.simulator``) to try it offline.
@@ -16,6 +18,7 @@ from datetime import datetime
 
 from airflow.sdk import dag, task
 
+from airflow_docstatus.operators.leadtools import LeadtoolsExtractTextOperator
 from airflow_docstatus.sensors.leadtools import LeadtoolsQuerySensor
 
 INVOICE_URL = "https://example.com/scans/invoice-0042.pdf"
@@ -30,13 +33,6 @@ CONTRACT_URL = "https://example.com/scans/contract-7.pdf"
     tags=["docstatus", "example", "leadtools"],
 )
 def example_leadtools():
-    @task
-    def start_ocr(url: str) -> str:
-        """Start single-service OCR; the GUID goes to XCom."""
-        from airflow_docstatus.hooks.leadtools import LeadtoolsHook
-
-        return LeadtoolsHook().extract_text(url)
-
     @task
     def upload_and_run(url: str) -> str:
         """Upload a file, queue OCR on it, then Run it."""
@@ -63,14 +59,14 @@ def example_leadtools():
             raise ValueError("the OCR result holds no text")
         return text
 
-    wait_for_ocr = LeadtoolsQuerySensor(
-        task_id="wait_for_ocr",
-        file_id=start_ocr(INVOICE_URL),
+    ocr_invoice = LeadtoolsExtractTextOperator(
+        task_id="ocr_invoice",
+        file_url=INVOICE_URL,
         deferrable=True,
-        poke_interval=2,
+        poll_interval=2,
         timeout=600,
     )
-    print_text.override(task_id="print_invoice_text")(wait_for_ocr.output)
+    print_text.override(task_id="print_invoice_text")(ocr_invoice.output)
 
     wait_for_queued_ocr = LeadtoolsQuerySensor(
         task_id="wait_for_queued_ocr",

@@ -5,6 +5,10 @@
 slot held between polls) and returns the status object, which
 ``report`` reads.
 
+``process_receipts`` is the operator: it creates the task and waits for it in
+the triggerer in one task; its ``externalId`` makes a retry find the task
+rather than create another.
+
 Point the ``smartdocumentor_default`` connection at the real service, or at
 the simulator (``python -m airflow_docstatus.simulator``) to try it offline.
 """
@@ -15,6 +19,7 @@ from datetime import datetime
 
 from airflow.sdk import dag, task
 
+from airflow_docstatus.operators.smartdocumentor import SmartDocumentorProcessTaskOperator
 from airflow_docstatus.sensors.smartdocumentor import SmartDocumentorTaskStatusSensor
 
 
@@ -53,6 +58,17 @@ def example_smartdocumentor():
         timeout=600,
     )
     report(wait_for_task.output)
+
+    # The operator: creates the task and waits in the triggerer. Its externalId makes
+    # the start idempotent: a retry finds the task instead of creating another.
+    process_receipts = SmartDocumentorProcessTaskOperator(
+        task_id="process_receipts",
+        task={"externalId": "receipts-{{ run_id }}", "displayName": "Receipts"},
+        deferrable=True,
+        poll_interval=2,
+        timeout=600,
+    )
+    report.override(task_id="report_receipts")(process_receipts.output)
 
 
 example_smartdocumentor()

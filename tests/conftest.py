@@ -62,6 +62,21 @@ class SimulatorClient:
     def stats(self) -> dict:
         return requests.get(f"{self.url}/_sim/stats", timeout=10).json()
 
+    # starts and cancels (the operators) ---------------------------------------
+    def start_calls(self, vendor: str, source: str | None = None) -> int:
+        """Start calls that started a job at ``vendor``, in all or for one source (file URL or name, externalId)."""
+        starts = requests.get(f"{self.url}/_sim/starts/{vendor}", timeout=10).json()
+        return starts["start_calls"] if source is None else starts["by_source"].get(source, 0)
+
+    def lose_next_start_answer(self, vendor: str, source: str | None = None, fault: str = "slow", **step) -> None:
+        """The vendor's next start call (of ``source``) starts its job, then answers with ``fault``
+        (e.g. ``slow`` with a ``delay`` past the client's read timeout)."""
+        body = {"fault": fault, "source": source, **step}
+        requests.post(f"{self.url}/_sim/start_faults/{vendor}", json=body, timeout=10).raise_for_status()
+
+    def cancel_calls(self, vendor: str) -> int:
+        return requests.get(f"{self.url}/_sim/starts/{vendor}", timeout=10).json()["cancel_calls"]
+
     # tokens (expert.ai, SmartDocumentor) ---------------------------------------
     def token_calls(self, vendor: str) -> int:
         """Token requests the vendor has answered so far (good and bad)."""

@@ -259,6 +259,19 @@ class DocStatusHook(BaseHook):
         protocol = self.protocol
         return protocol.interpret(ref, self.send(protocol.status_request(ref), remaining))
 
+    # cancelling a job --------------------------------------------------------
+    def cancel(self, **ids: Any) -> bool:
+        """Ask the vendor to cancel a job; False when the vendor has no cancel call (the default).
+
+        A vendor hook with a documented cancel call overrides this and ``acancel``;
+        errors are the typed errors of a status call.
+        """
+        return False
+
+    async def acancel(self, **ids: Any) -> bool:
+        """``cancel`` without blocking the event loop (for a trigger's ``on_kill``)."""
+        return False
+
     def close(self) -> None:
         if self._sync is not None:
             self._sync.close()

@@ -36,11 +36,17 @@ if TYPE_CHECKING:
 
 XCOM_DOCSTATUS_KEY = "docstatus"
 # Where a reschedule-mode sensor keeps its count of transient errors in a row
-# between pokes: Airflow's task state store (Airflow 3.3+), scoped to the try.
+# between pokes: Airflow's task state store (Airflow 3.3+). The store is scoped
+# to the task instance across all its tries, so the value names its try
+# (``{"try_number": n, "in_row": k}``) and a count left by an earlier try is ignored.
 ERRORS_STATE_KEY = "docstatus_transient_errors_in_row"
 # How long the scheduler waits past the trigger's own deadline before it times
 # the task out itself: a safety net for a triggerer that died mid-wait.
 DEFER_TIMEOUT_GRACE = timedelta(minutes=5)
+
+
+def _try_number(context: Context) -> int | None:
+    return getattr(context.get("ti"), "try_number", None)
 
 
 def is_literal(value: Any) -> bool:
@@ -178,11 +184,10 @@ class DocStatusSensor(BaseSensorOperator):
         store = context.get("task_state_store") if self.reschedule else None
         if store is not None and not self._errors_loaded:
             kept = store.get(ERRORS_STATE_KEY, 0) or 0
-            if isinstance(kept, Mapping):  # {"in_row": n, "last": text}
+            # {"try_number", "in_row", "last"}: the store outlives the try, the count must not
+            if isinstance(kept, Mapping) and kept.get("try_number") == _try_number(context):
                 self._errors.in_row = int(kept.get("in_row") or 0)
                 self._last_error = kept.get("last") or None
-            else:
-                self._errors.in_row = int(kept)
             self._errors_loaded = True
         return self._errors.in_row
 
@@ -191,7 +196,10 @@ class DocStatusSensor(BaseSensorOperator):
         if store is None or self._errors.in_row == before:
             return
         if self._errors.in_row:
-            store.set(ERRORS_STATE_KEY, {"in_row": self._errors.in_row, "last": self._last_error})
+            store.set(
+                ERRORS_STATE_KEY,
+                {"try_number": _try_number(context), "in_row": self._errors.in_row, "last": self._last_error},
+            )
         else:
             store.delete(ERRORS_STATE_KEY)
 
@@ -279,6 +287,7 @@ class DocStatusSensor(BaseSensorOperator):
             max_wait=None if self.max_wait is None else self.max_wait.total_seconds(),
             errors_in_row=self._errors.in_row,  # the count goes on in the triggerer
             last_error=self._last_error if self._errors.in_row else None,
+            **self._extra_trigger_kwargs(),
         )
         deadline = datetime.fromtimestamp(end_time, tz=timezone.utc).isoformat(timespec="seconds")
         level, line = self._pending
@@ -295,6 +304,10 @@ class DocStatusSensor(BaseSensorOperator):
             method_name="execute_complete",
             timeout=timedelta(seconds=max(end_time - time.time(), 0)) + DEFER_TIMEOUT_GRACE,
         )
+
+    def _extra_trigger_kwargs(self) -> dict[str, Any]:
+        """More arguments for the trigger, for subclasses (the operator's ``cancel_on_kill``)."""
+        return {}
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
         """Finish the task from the trigger's event. Safe to call twice with the same event."""

@@ -26,7 +26,7 @@ from airflow_docstatus.engine.events import (
 )
 from airflow_docstatus.engine.hook import DocStatusHook, forget_connection
 from airflow_docstatus.engine.policy import DEFAULT_MAX_CONSECUTIVE_ERRORS, ErrorBudget, PollPolicy
-from airflow_docstatus.engine.status import DocStatus, State
+from airflow_docstatus.engine.status import DocStatus, State, format_ref
 
 
 class DocStatusEvent(TriggerEvent):
@@ -57,6 +57,9 @@ class DocStatusTrigger(BaseTrigger):
         still waiting (the sensor's argument of the same name).
     :param max_wait: the longest wait between polls with ``exponential_backoff``, in
         seconds (default 300).
+    :param cancel_on_kill: when a person kills the deferred task (mark failed, clear,
+        mark success), ask the vendor to cancel the job in ``on_kill``. Default False, so a
+        sensor's trigger never cancels what it only watches; the operators pass True.
 
     Polls are ``poll_interval`` apart, except the last: when less than one
     interval is left, the trigger takes one last look at the deadline (never
@@ -87,6 +90,7 @@ class DocStatusTrigger(BaseTrigger):
         max_wait: float | None = None,
         errors_in_row: int = 0,
         last_error: str | None = None,
+        cancel_on_kill: bool = False,
         **ids_and_options: Any,
     ) -> None:
         super().__init__()
@@ -107,6 +111,7 @@ class DocStatusTrigger(BaseTrigger):
         self.max_wait = None if max_wait is None else float(max_wait)
         self.errors_in_row = max(int(errors_in_row), 0)
         self.last_error = None if last_error is None else str(last_error)
+        self.cancel_on_kill = bool(cancel_on_kill)
         if self.max_wait is not None and self.max_wait < 0:
             raise ValueError(f"{type(self).__name__}: max_wait must be a number of seconds >= 0, got {max_wait!r}")
         self.policy = PollPolicy(
@@ -140,6 +145,8 @@ class DocStatusTrigger(BaseTrigger):
             kwargs.update(exponential_backoff=True, max_wait=self.max_wait)
         if self.errors_in_row:
             kwargs.update(errors_in_row=self.errors_in_row, last_error=self.last_error)
+        if self.cancel_on_kill:  # likewise: a sensor's trigger serializes as before
+            kwargs["cancel_on_kill"] = True
         return f"{type(self).__module__}.{type(self).__qualname__}", kwargs
 
     def _remaining(self) -> float | None:
@@ -198,5 +205,28 @@ class DocStatusTrigger(BaseTrigger):
             yield DocStatusEvent(error_event("permanent", str(exc)))
         except InvalidInputError as exc:
             yield DocStatusEvent(error_event("invalid", str(exc)))
+        finally:
+            await hook.aclose()
+
+    async def on_kill(self) -> None:
+        """Cancel the job when a person kills the deferred task, if ``cancel_on_kill`` asks for it.
+
+        Airflow 3.3's triggerer calls this only for a person's action on the task
+        (mark failed, clear, mark success), never on a triggerer restart or a
+        trigger timeout. A vendor with no cancel call gets one line saying the job runs on.
+        """
+        if not self.cancel_on_kill:
+            return
+        vendor = self.hook_class.protocol_class.display_name
+        hook = self.hook_class(self.conn_id, **self.options)
+        try:
+            if await hook.acancel(**self.ref):
+                self.log.info("the task was killed: asked %s to cancel the job %s", vendor, format_ref(self.ref))
+            else:
+                self.log.info(
+                    "the task was killed; job runs on: %s has no cancel call (%s)", vendor, format_ref(self.ref)
+                )
+        except (TransientError, PermanentError, InvalidInputError) as exc:
+            self.log.warning("the task was killed, but cancelling the %s job failed: %s", vendor, exc)
         finally:
             await hook.aclose()

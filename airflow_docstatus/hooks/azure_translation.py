@@ -22,7 +22,8 @@ class AzureDocumentTranslationHook(DocStatusHook):
     status (its payload is the translated document's ``path``);
     ``get_batch_status(batch_id)`` asks for a whole batch's.
     ``start_translation`` starts a batch and returns its id;
-    ``list_documents`` lists the document statuses of a batch.
+    ``list_documents`` lists the document statuses of a batch; ``cancel(batch_id=...)``
+    (and ``acancel``) cancels a batch.
 
     :param azure_translation_conn_id: the connection (host: the resource's custom-domain endpoint,
         password: the subscription key, extra ``api_version``: ``v1.1`` (default) or a GA date
@@ -71,6 +72,21 @@ class AzureDocumentTranslationHook(DocStatusHook):
         batch_id = self.azure.parse_batch_id({"target_language": target_language}, self.send(request))
         self.log.info("Azure Document Translation started batch_id=%s (to %s)", batch_id, target_language)
         return batch_id
+
+    def cancel(self, **ids: Any) -> bool:
+        """Cancel a batch (``DELETE .../batches/{id}``); the service answers with the batch, now Cancelling."""
+        ref = AzureBatchStatusProtocol.validate_ref(batch_id=ids.get("batch_id"))
+        self.azure.raise_for_http_error(ref, self.send(self.azure.cancel_request(ref["batch_id"])))
+        self.log.info("Azure Document Translation: asked to cancel batch_id=%s", ref["batch_id"])
+        return True
+
+    async def acancel(self, **ids: Any) -> bool:
+        """``cancel`` without blocking the event loop (for the trigger's ``on_kill``)."""
+        ref = AzureBatchStatusProtocol.validate_ref(batch_id=ids.get("batch_id"))
+        protocol = await self.aprotocol()
+        assert isinstance(protocol, AzureTranslationProtocol)
+        protocol.raise_for_http_error(ref, await self.asend(protocol.cancel_request(ref["batch_id"])))
+        return True
 
     def list_documents(self, batch_id: str) -> list[dict[str, Any]]:
         """Every document status of a batch, following ``@nextLink`` page by page."""

@@ -210,6 +210,11 @@ class AzureTranslationProtocol(VendorProtocol):
                 f"{location!r}"
             ) from None
 
+    def cancel_request(self, batch_id: str) -> HttpRequest:
+        """``DELETE .../batches/{id}``: cancel a batch (its documents not yet finished end Cancelled)."""
+        guid = self.guid({"batch_id": batch_id}, "batch_id")
+        return HttpRequest("DELETE", self.batches_url(guid), params=self.query, headers=self._headers())
+
     def list_documents_request(self, batch_id: str, next_link: str | None = None) -> HttpRequest:
         """``GET .../batches/{id}/documents``, or the page a previous answer's ``@nextLink`` names."""
         if next_link is None:

@@ -392,6 +392,9 @@ async def _show_document(request: web.Request) -> web.Response:
 
 async def _reset(request: web.Request) -> web.Response:
     request.app[STATE_KEY].store.reset()
+    request.app[STATE_KEY].start_faults.clear()
+    request.app[STATE_KEY].starts.clear()
+    request.app[STATE_KEY].cancels.clear()
     request.app[STATE_KEY].tokens.reset()
     return web.json_response({"status": "reset"})
 
@@ -405,6 +408,45 @@ async def _stats(request: web.Request) -> web.Response:
             del counters["token_calls"]
         stats[name] = counters
     return web.json_response(stats)
+
+
+async def _queue_start_faults(request: web.Request) -> web.Response:
+    """``POST /_sim/start_faults/{vendor}`` ``{"fault": ..., "delay"?, "count"?: 1, "source"?}``: the
+    next ``count`` start calls of the vendor (of ``source`` only, when given: the file URL or
+    name, or SmartDocumentor's externalId) start their job, then answer with the fault
+    (``slow`` past the client's read timeout, ``reset``, ``http_503``...): a lost answer."""
+    state = request.app[STATE_KEY]
+    vendor = request.match_info["vendor"]
+    if vendor not in VENDORS:
+        return _error(404, f"unknown vendor {vendor!r}")
+    try:
+        body = await request.json()
+        count = body.pop("count", 1)
+        source = body.pop("source", None)
+        if not isinstance(count, int) or count < 1:
+            raise ValueError(f"'count' must be a whole number >= 1, got {count!r}")
+        if not body.get("fault"):
+            raise ValueError("a start fault needs 'fault'")
+        step = parse_script([{"status": "started", **body}])[0]
+    except (ValueError, AttributeError, TypeError) as exc:
+        return _error(400, f"start fault: {exc}")
+    state.start_faults.setdefault(vendor, []).extend([(step, source)] * count)
+    return web.json_response({"vendor": vendor, "queued": len(state.start_faults[vendor])})
+
+
+async def _show_starts(request: web.Request) -> web.Response:
+    """``GET /_sim/starts/{vendor}``: start calls that started a job, in all and by source; cancel calls."""
+    state = request.app[STATE_KEY]
+    vendor = request.match_info["vendor"]
+    if vendor not in VENDORS:
+        return _error(404, f"unknown vendor {vendor!r}")
+    return web.json_response(
+        {
+            "start_calls": state.store.counters(vendor).start_calls,
+            "by_source": state.starts.get(vendor, {}),
+            "cancel_calls": state.cancels.get(vendor, 0),
+        }
+    )
 
 
 def _token_vendor(request: web.Request) -> str | web.Response:
@@ -461,6 +503,8 @@ def create_app(scenario: ScenarioSource = None) -> web.Application:
     app.router.add_get("/_sim/documents/{vendor}/{id}", _show_document)
     app.router.add_post("/_sim/reset", _reset)
     app.router.add_get("/_sim/stats", _stats)
+    app.router.add_post("/_sim/start_faults/{vendor}", _queue_start_faults)
+    app.router.add_get("/_sim/starts/{vendor}", _show_starts)
     app.router.add_get("/_sim/tokens/{vendor}", _show_tokens)
     app.router.add_put("/_sim/tokens/{vendor}", _set_token_lifetime)
     app.router.add_post("/_sim/tokens/{vendor}/expire", _expire_tokens)

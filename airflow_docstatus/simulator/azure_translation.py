@@ -51,6 +51,7 @@ DEFAULT_CHARACTERS_CHARGED = 1200
 DEFAULT_TARGET_LANGUAGE = "fr"
 DOCUMENTS_PER_FOLDER = 2
 SIM_STORAGE = "https://simstorage.blob.core.windows.net"
+CANCELLING_SECONDS = 1.0
 
 _WAITING = {"notstarted": "notYetStarted", "running": "inProgress", "cancelling": "inProgress", "canceling": "inProgress"}
 _DONE = {"succeeded": "success", "failed": "failed", "validationfailed": "failed", "cancelled": "cancelled",
@@ -168,8 +169,11 @@ class AzureTranslationApi(VendorApi):
         except ValueError:
             return _not_found("batch or document")
         method = "POST" if len(segments) == 1 else "GET"
+        if len(segments) == 2 and request.method == "DELETE":
+            return self.cancel_batch(ids[0])
         if request.method != method:
-            return web.Response(status=405, text="Method Not Allowed", headers={"Allow": method})
+            allow = "GET, DELETE" if len(segments) == 2 else method
+            return web.Response(status=405, text="Method Not Allowed", headers={"Allow": allow})
         if len(segments) == 1:
             return await self.start_translation(request, root)
         if len(segments) == 2:
@@ -243,6 +247,8 @@ class AzureTranslationApi(VendorApi):
                     step: Step | None) -> _Body:
         summary, bodies = self._summary(documents)
         status = step.status if step is not None else self._derived_status(summary)
+        if step is None and any(document.vendor_state.get("cancelled_by_request") for document in documents):
+            status = "Cancelling" if summary["inProgress"] or summary["notYetStarted"] else "Cancelled"
         holder = scripted.vendor_state if scripted is not None else {}
         created = min((body["createdDateTimeUtc"] for body in bodies), default=None)
         created = holder.setdefault("created", created or _now())
@@ -289,6 +295,29 @@ class AzureTranslationApi(VendorApi):
             request, step, lambda: self._batch_body(batch_id, documents, scripted, step).response(), _fault_error
         )
 
+    def cancel_batch(self, batch_id: str) -> web.Response:
+        """``DELETE .../batches/{id}``: the batch goes Cancelling, then Cancelled.
+
+        Each of its documents not finished yet (and a scripted batch) runs
+        Cancelling for :data:`CANCELLING_SECONDS`, then Cancelled; finished ones
+        keep their status. The answer is the batch status, as Azure's.
+        """
+        self.state.cancels[NAME] = self.state.cancels.get(NAME, 0) + 1
+        scripted = self.state.store.get(NAME, batch_id)
+        documents = self._documents_of(batch_id)
+        if scripted is None and not documents:
+            return _not_found("batch")
+        cancelling = self.config.resolve_script(
+            [{"status": "Cancelling", "seconds": CANCELLING_SECONDS}, {"status": "Cancelled"}]
+        )
+        for document in [*documents, *([scripted] if scripted is not None else [])]:
+            status = str(document.current_step().status or "")
+            if status.casefold() not in _DONE:
+                document.restart(cancelling)
+                document.vendor_state["cancelled_by_request"] = True
+        scripted_step = scripted.current_step() if scripted is not None else None
+        return self._batch_body(batch_id, documents, scripted, scripted_step).response()
+
     def list_documents(self, batch_id: str) -> web.Response:
         """``GET .../batches/{id}/documents``: every document status of the batch, on one page."""
         documents = self._documents_of(batch_id)
@@ -314,7 +343,8 @@ class AzureTranslationApi(VendorApi):
         if problem:
             return error_response(400, "InvalidRequest", problem, target="Operation",
                                   inner=("InvalidDocumentTranslationRequest", problem))
-        self.counters.start_calls += 1
+        source = inputs[0]["source"]["sourceUrl"].split("?", 1)[0]
+        self.count_start(source)
         batch_id = str(uuid.uuid4())
         for batch in inputs:
             source_url = batch["source"]["sourceUrl"]
@@ -336,7 +366,9 @@ class AzureTranslationApi(VendorApi):
         location = f"{request.scheme}://{request.host}{URL_PREFIX}{root}batches/{batch_id}"
         if root == GA_ROOT:
             location += f"?api-version={request.query['api-version']}"
-        return web.Response(status=202, headers={"Operation-Location": location})
+        return await self.answer_start(
+            request, web.Response(status=202, headers={"Operation-Location": location}), source
+        )
 
 
 def _check_inputs(inputs: Any) -> str | None:

@@ -204,7 +204,7 @@ class CoraApi(VendorApi):
             operation, header, body = self._read_envelope(version, raw, request, params)
             if operation == "GetStatus":
                 return await self.get_status(request, version, header, raw)
-            return self.file_batch(version, header, body)
+            return await self.file_batch(request, version, header, body)
         except _Fault as fault:
             return fault_response(version, fault.client, fault.message)
 
@@ -282,7 +282,9 @@ class CoraApi(VendorApi):
             extra if isinstance(extra, Mapping) else None,
         )
 
-    def file_batch(self, version: str, header: ET.Element | None, body: ET.Element) -> web.Response:
+    async def file_batch(
+        self, request: web.Request, version: str, header: ET.Element | None, body: ET.Element
+    ) -> web.Response:
         timeout = _text(body, "TimeOut")
         if timeout is None or not re.fullmatch(r"-?\d+", timeout):
             raise _Fault(f"Server was unable to read request: TimeOut {timeout!r} is not an int.")
@@ -292,7 +294,7 @@ class CoraApi(VendorApi):
             raise _Fault("Server was unable to read request: InputFile/FileName is required.")
         if not _text(body, "OCRProfile"):
             raise _Fault("Server was unable to read request: OCRProfile is required.")
-        self.counters.start_calls += 1
+        self.count_start(file_name)
         script = script_named_by_url(file_name, self.config.scripts)
         document = self.state.store.create(NAME, new_document_id(), self.config.resolve_script(script))
         document.vendor_state.update(
@@ -303,10 +305,10 @@ class CoraApi(VendorApi):
                 child.tag.removeprefix(f"{{{NS}}}"): child.text for child in (list(header) if header is not None else [])
             },
         )
-        return soap_response(
+        return await self.answer_start(request, soap_response(
             version,
             f'<FileBatchResponse xmlns="{NS}"><FileBatchResult>{document.id}</FileBatchResult></FileBatchResponse>',
-        )
+        ), file_name)
 
 
 def add_routes(app: web.Application, state: SimulatorState) -> None:

@@ -438,6 +438,12 @@ class SimulatorState:
     vendors: dict[str, VendorConfig]
     store: DocumentStore = field(default_factory=DocumentStore)
     tokens: TokenStore = field(default_factory=TokenStore)
+    start_faults: dict[str, list[tuple[Step, str | None]]] = field(default_factory=dict)
+    """Per vendor, faults that answer the next start calls (of one source, or any), the job started all the same."""
+    starts: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Per vendor, start calls counted by source (file URL, file or document name, externalId)."""
+    cancels: dict[str, int] = field(default_factory=dict)
+    """Per vendor, calls that cancel a job (Azure ``DELETE .../batches/{id}``)."""
 
 
 class VendorApi:
@@ -455,3 +461,26 @@ class VendorApi:
     @property
     def counters(self) -> Counters:
         return self.state.store.counters(self.vendor)
+
+    def count_start(self, source: str | None) -> None:
+        """Count one start call that started a job, also by its source (file URL, name...)."""
+        self.counters.start_calls += 1
+        by_source = self.state.starts.setdefault(self.vendor, {})
+        by_source[source or ""] = by_source.get(source or "", 0) + 1
+
+    async def answer_start(self, request: Any, normal: Any, source: str | None = None) -> Any:
+        """The answer to a start call that started a job: ``normal``, unless a start fault is queued.
+
+        A queued fault (``POST /_sim/start_faults/{vendor}``, for any source or for
+        one) replaces or delays the answer; the job is started all the same, as
+        when a real answer is lost.
+        """
+        from .faults import respond
+
+        queued = self.state.start_faults.get(self.vendor) or []
+        for entry in list(queued):
+            step, wanted = entry
+            if wanted is None or wanted == source:
+                queued.remove(entry)
+                return await respond(request, step, lambda: normal)
+        return normal

@@ -272,8 +272,8 @@ class ExpertAiApi(VendorApi):
         created.vendor_state.update(new_document_state(self.state, task_id, {"name": name}))
         created.vendor_state["size"] = len(decoded)
         created.vendor_state["sha256"] = hashlib.sha256(decoded).hexdigest()
-        self.counters.start_calls += 1
-        return web.json_response({"taskId": task_id}, status=202)
+        self.count_start(name)
+        return await self.answer_start(request, web.json_response({"taskId": task_id}, status=202), name)
 
     async def status(self, request: web.Request) -> web.Response:
         """``GET status/{taskId}``: the task's state, and its result once it is SUCCESS."""

@@ -194,8 +194,8 @@ class LeadtoolsApi(VendorApi):
             raise _Rejected(_text(401, BAD_CREDENTIALS_FOR_GUID))
         return document
 
-    def _start_document(self, script: Script) -> Document:
-        self.counters.start_calls += 1
+    def _start_document(self, script: Script, source: str | None = None) -> Document:
+        self.count_start(source)
         return self.state.store.create(NAME, new_document_id(), script)
 
     def _script_for_url(self, fileurl: str) -> str | None:
@@ -248,16 +248,16 @@ class LeadtoolsApi(VendorApi):
         if not fileurl:
             return _text(400, "fileurl is required")
         name = self._script_for_url(fileurl) or service_script
-        document = self._start_document(self.config.resolve_script(name))
+        document = self._start_document(self.config.resolve_script(name), fileurl)
         document.vendor_state.update(fileurl=fileurl, services=[request.path.rsplit("/api/", 1)[-1]])
-        return _text(200, document.id)
+        return await self.answer_start(request, _text(200, document.id), fileurl)
 
     async def upload_file(self, request: web.Request) -> web.Response:
         """``UploadFile?fileurl=``: a new file going 123 -> 122 until ``Run``."""
         fileurl = request.query.get("fileurl")
         if not fileurl:
             return _text(400, "fileurl is required")
-        document = self._start_document(self.config.resolve_script("upload"))
+        document = self._start_document(self.config.resolve_script("upload"), fileurl)
         document.vendor_state.update(
             uploaded=True, ran=False, services=[], run_script=self._script_for_url(fileurl), fileurl=fileurl
         )

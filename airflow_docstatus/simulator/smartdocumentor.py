@@ -361,8 +361,11 @@ class SmartDocumentorApi(VendorApi):
             return _problem(400, str(exc))
         created = self.state.store.create(NAME, task_id, script)
         created.vendor_state.update(facts)
-        self.counters.start_calls += 1
-        return web.json_response({"taskId": int(task_id), "externalId": external_id}, status=201)
+        source = external_id if isinstance(external_id, str) else fields.get("name")
+        self.count_start(source)
+        return await self.answer_start(
+            request, web.json_response({"taskId": int(task_id), "externalId": external_id}, status=201), source
+        )
 
 
 def add_routes(app: web.Application, state: SimulatorState) -> None:

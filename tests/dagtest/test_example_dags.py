@@ -28,28 +28,46 @@ def test_there_is_an_example_dag_for_every_sensor_module():
     assert {f"example_{m}" for m in sensor_modules} <= set(example_dag_ids(EXAMPLES))
 
 
+def test_every_example_shows_its_vendors_operator_and_keeps_a_sensor():
+    for path in EXAMPLES.glob("example_*.py"):
+        vendor = path.stem.removeprefix("example_")
+        text = path.read_text()
+        assert f"airflow_docstatus.operators.{vendor} import" in text, path.name
+        assert f"airflow_docstatus.sensors.{vendor} import" in text, path.name
+
+
 # What each example's downstream tasks print, proving the payload reached them.
 EXPECTED_OUTPUT = {
     "example_leadtools": [
         "Recognized text:\nINVOICE 0042\nFile: invoice-0042.pdf\n",
         "Recognized text:\nCONTRACT 7\nFile: contract-7.pdf\n",
+        "started LEADTOOLS ExtractText job: job_ref={'file_id': ",
         "deferring to the triggerer (LeadtoolsQueryTrigger)",
     ],
     "example_azure_translation": [
         "Translated document: https://mystorage.blob.core.windows.net/contracts-fr/document-1.txt",
         "2 of 2 document(s) translated",
         "deferring to the triggerer (AzureDocumentTranslationStatusTrigger)",
+        "policies translated",
+        "deferring to the triggerer (AzureTranslationBatchStatusTrigger)",
+        "started Azure Document Translation start translation job: job_ref={'batch_id': ",
     ],
     "example_expertai": [
         "quarterly-report.pdf: 2 page(s)",
-        "Titles:\np1: QUARTERLY REPORT",
+        "annual-report.pdf: ",
+        "Titles:\np1: ",
         "deferring to the triggerer (ExpertAiExtractStatusTrigger)",
     ],
     "example_cora": [
         "OCR Completed (NoError); ExternalContext: scans:ocr/2026/invoice-0042.xml",
+        "OCR Completed (NoError); ExternalContext: scans:ocr/2026/receipt-17.xml",
         "deferring to the triggerer (CoraOcrStatusTrigger)",
     ],
-    "example_smartdocumentor": [", integration Successful, 3 page(s)"],
+    "example_smartdocumentor": [
+        ", integration Successful, 3 page(s)",
+        "(receipts-",
+        "deferring to the triggerer (SmartDocumentorTaskStatusTrigger)",
+    ],
 }
 
 

@@ -1,5 +1,6 @@
 """Every example DAG in a real deployment: triggered through the REST API, run by the scheduler,
-the LocalExecutor and the triggerer, and read back through the REST API.
+the LocalExecutor and the triggerer, and read back through the REST API (sensors and operators alike: an operator
+waits as its vendor's sensor does, and also leaves XCom ``job_ref``).
 
 All example DAGs are triggered at once and watched together (task instance
 states polled every half second), so the module costs about as long as the
@@ -64,16 +65,29 @@ def example_runs(deployment: AirflowDeployment) -> dict[str, WatchedRun]:
 
 
 @cache
-def sensors_of(dag_id: str) -> dict[str, bool]:
-    """The example DAG's docstatus sensors, parsed from its file here: task id -> deferrable."""
+def docstatus_tasks_of(dag_id: str) -> dict[str, object]:
+    """The example DAG's docstatus sensors and operators, parsed from its file here: task id -> task."""
     from airflow.dag_processing.dagbag import DagBag
 
     from airflow_docstatus.engine.sensor import DocStatusSensor
 
     bag = DagBag(dag_folder=str(EXAMPLE_DAGS / f"{dag_id}.py"))
     assert not bag.import_errors, bag.import_errors
-    return {task.task_id: bool(task.deferrable) for task in bag.dags[dag_id].tasks
-            if isinstance(task, DocStatusSensor)}
+    return {task.task_id: task for task in bag.dags[dag_id].tasks if isinstance(task, DocStatusSensor)}
+
+
+def sensors_of(dag_id: str) -> dict[str, bool]:
+    """The tasks that wait (sensors, and operators waiting for their job): task id -> deferrable."""
+    return {task_id: bool(task.deferrable) for task_id, task in docstatus_tasks_of(dag_id).items()
+            if getattr(task, "wait_for_completion", True)}
+
+
+def operators_of(dag_id: str) -> dict[str, bool]:
+    """The example DAG's operators: task id -> waits for its job."""
+    from airflow_docstatus.engine.operator import DocStatusOperator
+
+    return {task_id: task.wait_for_completion for task_id, task in docstatus_tasks_of(dag_id).items()
+            if isinstance(task, DocStatusOperator)}
 
 
 def events(log: list[dict]) -> list[str]:
@@ -105,6 +119,24 @@ def test_sensor_xcoms_read_back_through_the_rest_api(deployment, example_runs, d
         assert record["ref"] and all(record["ref"].values()), (task_id, record)
         payload = deployment.xcom(dag_id, run.run_id, task_id, "return_value")
         assert payload not in (None, "", [], {}), (task_id, payload)
+
+
+@pytest.mark.parametrize("dag_id", EXAMPLE_IDS)
+def test_operator_job_refs_read_back_through_the_rest_api(deployment, example_runs, dag_id):
+    """Every example shows its operator; its job_ref is the ids the sensor takes, and what it waited on."""
+    run = example_runs[dag_id]
+    operators = operators_of(dag_id)
+    assert operators, f"{dag_id} shows no operator"
+    assert any(sensors_of(dag_id)[task_id] for task_id, waits in operators.items() if waits), (
+        f"{dag_id}: no operator waits in the triggerer"
+    )
+    for task_id, waits in operators.items():
+        job_ref = deployment.xcom(dag_id, run.run_id, task_id, "job_ref")
+        assert job_ref and all(job_ref.values()), (task_id, job_ref)
+        if waits:
+            assert deployment.xcom(dag_id, run.run_id, task_id, "docstatus")["ref"] == job_ref
+        else:
+            assert deployment.xcom(dag_id, run.run_id, task_id, "return_value") == job_ref
 
 
 @pytest.mark.parametrize("dag_id", EXAMPLE_IDS)

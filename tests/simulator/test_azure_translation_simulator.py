@@ -102,9 +102,27 @@ def test_unknown_ids_and_paths_are_404s_with_azures_error(sim, shape):
         answer = get(sim, shape, path)
         assert answer.status_code == 404, path
         assert answer.json()["error"]["code"] == "ResourceNotFound"
-    wrong_method = requests.delete(f"{sim.url}{V11}batches/{batch_id}", headers={"Ocp-Apim-Subscription-Key": KEY},
-                                   timeout=5)
-    assert wrong_method.status_code == 405
+    wrong_method = requests.put(f"{sim.url}{V11}batches/{batch_id}", headers={"Ocp-Apim-Subscription-Key": KEY},
+                                timeout=5)
+    assert wrong_method.status_code == 405 and wrong_method.headers["Allow"] == "GET, DELETE"
+
+
+def test_delete_cancels_a_batch_its_unfinished_documents_go_cancelling_then_cancelled(sim, shape):
+    batch_id, done_id = create(sim, [{"status": "Succeeded"}]).split(":")
+    running_id = create(sim, [{"status": "Running"}], doc_id=f"{batch_id}:{uuid.uuid4()}").split(":")[1]
+    root, params = shape
+    answer = requests.delete(f"{sim.url}{root}batches/{batch_id}", params=params,
+                             headers={"Ocp-Apim-Subscription-Key": KEY}, timeout=5)
+    assert answer.status_code == 200 and answer.json()["status"] == "Cancelling"
+    assert get(sim, shape, f"batches/{batch_id}/documents/{running_id}").json()["status"] == "Cancelling"
+    time.sleep(1.1)
+    assert get(sim, shape, f"batches/{batch_id}/documents/{running_id}").json()["status"] == "Cancelled"
+    assert get(sim, shape, f"batches/{batch_id}/documents/{done_id}").json()["status"] == "Succeeded"
+    assert get(sim, shape, f"batches/{batch_id}").json()["summary"]["cancelled"] == 1
+    unknown = requests.delete(f"{sim.url}{root}batches/{uuid.uuid4()}", params=params,
+                              headers={"Ocp-Apim-Subscription-Key": KEY}, timeout=5)
+    assert unknown.status_code == 404
+    assert requests.get(f"{sim.url}/_sim/starts/{VENDOR}", timeout=5).json()["cancel_calls"] == 2
 
 
 def test_scripted_bursts_of_429_and_503_answer_with_azures_errors(sim, shape):

@@ -332,3 +332,24 @@ def test_store_lists_a_vendors_documents():
     store.create("leadtools", "b", parse_script([{"status": 100}]))
     store.create("expertai", "c", parse_script([{"status": "PENDING"}]))
     assert [doc.id for doc in store.documents("expertai")] == ["a", "c"]
+
+
+def test_a_queued_start_fault_loses_the_answer_but_the_job_is_started(sim):
+    """``/_sim/start_faults``: the next start call starts its job, then answers with the fault."""
+    import requests
+
+    lost = "https://files.example.com/lost/default.pdf"
+    queued = requests.post(f"{sim.url}/_sim/start_faults/leadtools", json={"fault": "http_503", "source": lost}, timeout=5)
+    assert queued.status_code == 200 and queued.json()["queued"] == 1
+    url = f"{sim.url}/leadtools/api/Recognition/ExtractText"
+    params = {"fileurl": lost}
+    auth = ("sim-leadtools-app", "sim-leadtools-secret")
+    other = requests.post(url, params={"fileurl": "https://files.example.com/other/default.pdf"}, auth=auth, timeout=5)
+    assert other.status_code == 200
+    first = requests.post(url, params=params, auth=auth, timeout=5)
+    second = requests.post(url, params=params, auth=auth, timeout=5)
+    assert first.status_code == 503 and second.status_code == 200
+    starts = requests.get(f"{sim.url}/_sim/starts/leadtools", timeout=5).json()
+    assert starts["by_source"]["https://files.example.com/lost/default.pdf"] == 2
+    bad = requests.post(f"{sim.url}/_sim/start_faults/leadtools", json={"count": 0, "fault": "slow"}, timeout=5)
+    assert bad.status_code == 400

@@ -105,11 +105,13 @@ class FailingHook:
         return outcome
 
 
-def poke_in_a_new_process(store, outcome, **kwargs):
+def poke_in_a_new_process(store, outcome, try_number=1, **kwargs):
     """One reschedule-mode poke, on a fresh operator, as after a reschedule."""
     fresh = sensor(mode="reschedule", **kwargs)
     fresh.__dict__["hook"] = FailingHook([outcome])
-    return fresh.poke({"ti": FakeTaskInstance(), "task_state_store": store})
+    ti = FakeTaskInstance()
+    ti.try_number = try_number
+    return fresh.poke({"ti": ti, "task_state_store": store})
 
 
 def test_reschedule_mode_keeps_the_error_count_between_pokes_in_the_task_state_store():
@@ -120,14 +122,27 @@ def test_reschedule_mode_keeps_the_error_count_between_pokes_in_the_task_state_s
     waiting = DocStatus(vendor="leadtools", ref={"file_id": FILE_ID}, state=State.WAITING, vendor_status="100")
     assert poke_in_a_new_process(store, TransientError("HTTP 502"), max_consecutive_errors=3) is False
     assert poke_in_a_new_process(store, TransientError("HTTP 503"), max_consecutive_errors=3) is False
-    # the count and the last error's text, so a timeout in a later reschedule can name it
-    assert store.values == {ERRORS_STATE_KEY: {"in_row": 2, "last": "HTTP 503"}}
+    # the count of this try and the last error's text, so a timeout in a later reschedule can name it
+    assert store.values == {ERRORS_STATE_KEY: {"try_number": 1, "in_row": 2, "last": "HTTP 503"}}
     assert poke_in_a_new_process(store, waiting, max_consecutive_errors=3) is False  # a success resets it
     assert store.values == {}
     for _ in range(2):
         poke_in_a_new_process(store, TransientError("HTTP 500"), max_consecutive_errors=3)
     with pytest.raises(AirflowException, match="3 transient errors in a row; the last: HTTP 500"):
         poke_in_a_new_process(store, TransientError("HTTP 500"), max_consecutive_errors=3)
+
+
+def test_a_retry_does_not_inherit_the_error_count_of_the_try_that_gave_up():
+    """The task state store outlives the try; the count must not (a retry would give up at its first error)."""
+    from airflow_docstatus.engine.errors import TransientError
+
+    store = FakeStateStore()
+    for _ in range(2):
+        poke_in_a_new_process(store, TransientError("HTTP 503"), max_consecutive_errors=3)
+    with pytest.raises(AirflowException, match="3 transient errors in a row"):
+        poke_in_a_new_process(store, TransientError("HTTP 503"), max_consecutive_errors=3)
+    assert poke_in_a_new_process(store, TransientError("HTTP 503"), try_number=2, max_consecutive_errors=3) is False
+    assert poke_in_a_new_process(store, TransientError("HTTP 503"), try_number=2, max_consecutive_errors=3) is False
 
 
 def test_poke_mode_keeps_the_count_on_the_operator_and_leaves_the_store_alone():

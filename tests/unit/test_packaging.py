@@ -14,9 +14,11 @@ import pytest
 from airflow_docstatus.connection_forms import CONNECTION_FORMS
 from airflow_docstatus.get_provider_info import get_provider_info
 
+PACKAGE = Path(__file__).resolve().parents[2] / "airflow_docstatus"
 SENSOR_MODULES = sorted(
-    f"airflow_docstatus.sensors.{p.stem}"
-    for p in (Path(__file__).resolve().parents[2] / "airflow_docstatus" / "sensors").glob("*.py")
+    f"airflow_docstatus.{kind}.{p.stem}"
+    for kind in ("sensors", "operators")
+    for p in (PACKAGE / kind).glob("*.py")
     if p.stem != "__init__"
 )
 
@@ -36,7 +38,7 @@ def test_every_listed_module_and_hook_class_imports():
     from airflow_docstatus._compat import import_string
 
     info = get_provider_info()
-    for section in ("hooks", "sensors", "triggers"):
+    for section in ("hooks", "operators", "sensors", "triggers"):
         for entry in info[section]:
             for module in entry["python-modules"]:
                 __import__(module)
@@ -58,7 +60,7 @@ def test_hook_form_methods_follow_the_provider_info():
 
 
 @pytest.mark.parametrize("module", SENSOR_MODULES)
-def test_importing_a_sensor_module_leaves_http_clients_unloaded(module):
+def test_importing_a_sensor_or_operator_module_leaves_http_clients_unloaded(module):
     probe = (
         f"import sys, airflow.sdk; import {module}; "
         "print(sorted(m for m in ('requests', 'aiohttp', 'zeep') if m in sys.modules))"

@@ -1,0 +1,1 @@
+"""Operators: start a vendor job and wait for it in the same task (one module per vendor)."""
