@@ -17,8 +17,9 @@ from airflow_docstatus.engine.errors import (
     TransientError,
 )
 from airflow_docstatus.engine.policy import DEFAULT_MAX_CONSECUTIVE_ERRORS
-from airflow_docstatus.engine.sensor import DocStatusSensor
+from airflow_docstatus.engine.sensor import DocStatusSensor, is_literal
 from airflow_docstatus.engine.status import DocStatus, State, format_ref
+from airflow_docstatus.engine.values import structured
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -92,6 +93,8 @@ class DocStatusOperator(ResumableJobMixin, DocStatusSensor):
     ui_color = "#d7e9f7"
     # The vendor's name of the call that starts a job, for log lines and errors.
     start_call: ClassVar[str]
+    # Start arguments that are dicts: a template renders them as text, read back before the start.
+    dict_args: ClassVar[tuple[str, ...]] = ()
 
     _job_ref: dict[str, Any] | None = None
 
@@ -164,7 +167,16 @@ class DocStatusOperator(ResumableJobMixin, DocStatusSensor):
     # arguments -----------------------------------------------------------------------------
     def _start_args_are_literal(self) -> bool:
         """True when every start argument is known at parse time: no template, no XComArg."""
-        return all(_is_literal(value) for value in [*self.start_args().values(), *self._options.values()])
+        return all(is_literal(value) for value in [*self.start_args().values(), *self._options.values()])
+
+    def _read_rendered_args(self) -> None:
+        """Read back dict arguments a template rendered as text, then check every start argument.
+
+        Raises ``InvalidInputError`` naming the argument.
+        """
+        for name in self.dict_args:  # "{{ dag_run.conf['file'] }}" renders a dict as Python-literal text
+            setattr(self, name, structured(getattr(self, name), name=name, where=self._vendor))
+        self.check_start_args()
 
     def _checked_start_args(self) -> None:
         try:
@@ -187,7 +199,7 @@ class DocStatusOperator(ResumableJobMixin, DocStatusSensor):
     # execute --------------------------------------------------------------------------------
     def execute(self, context: Context) -> Any:
         try:
-            self.check_start_args()  # the rendered arguments, before any call
+            self._read_rendered_args()  # the rendered arguments, checked before any call
             if self.deferrable and self.wait_for_completion:
                 self.hook.check_deferrable()  # e.g. Cora over NTLM: refused before a job is started
         except InvalidInputError as exc:
@@ -322,12 +334,3 @@ class DocStatusOperator(ResumableJobMixin, DocStatusSensor):
         except (TransientError, PermanentError, InvalidInputError) as exc:
             self.log.warning("the task was killed, but cancelling the %s job failed: %s", self._vendor, exc)
 
-
-def _is_literal(value: Any) -> bool:
-    if isinstance(value, str):
-        return "{{" not in value
-    if isinstance(value, Mapping):
-        return all(_is_literal(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return all(_is_literal(v) for v in value)
-    return not hasattr(value, "resolve")  # an XComArg (or another value resolved at run time)

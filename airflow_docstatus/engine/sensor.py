@@ -50,10 +50,14 @@ def _try_number(context: Context) -> int | None:
 
 
 def is_literal(value: Any) -> bool:
-    """A value known at DAG parse time: not a Jinja template, not an XComArg."""
+    """A value known at DAG parse time: no Jinja template and no XComArg, nested dicts and lists included."""
     if isinstance(value, str):
         return "{{" not in value
-    return value is None or isinstance(value, (int, float))
+    if isinstance(value, Mapping):
+        return all(is_literal(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return all(is_literal(v) for v in value)
+    return not hasattr(value, "resolve")  # an XComArg (or another value resolved at run time)
 
 
 class DocStatusSensor(BaseSensorOperator):

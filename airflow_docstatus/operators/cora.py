@@ -39,6 +39,7 @@ class CoraFileBatchOperator(DocStatusOperator):
     hook_class = CoraSequenceOcrHook
     trigger_class_path = "airflow_docstatus.triggers.cora.CoraOcrStatusTrigger"
     start_call = "FileBatch"
+    dict_args = ("input_file", "output_file")
 
     def __init__(
         self,

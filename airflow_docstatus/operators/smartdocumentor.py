@@ -35,6 +35,7 @@ class SmartDocumentorProcessTaskOperator(DocStatusOperator):
     hook_class = SmartDocumentorHook
     trigger_class_path = "airflow_docstatus.triggers.smartdocumentor.SmartDocumentorTaskStatusTrigger"
     start_call = "sdtask/process"
+    dict_args = ("task",)
 
     def __init__(
         self,

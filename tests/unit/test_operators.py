@@ -104,3 +104,31 @@ def test_the_trigger_gets_cancel_on_kill_and_never_a_secret():
     operator = make(AzureDocumentTranslationOperator)
     assert operator._extra_trigger_kwargs() == {"cancel_on_kill": True}
     assert make(AzureDocumentTranslationOperator, cancel_on_kill=False)._extra_trigger_kwargs() == {}
+
+
+def test_dict_arguments_rendered_as_text_by_a_template_are_read_back():
+    """Issue 12, item 12, for the operators: Cora's file references and SmartDocumentor's task body."""
+    from airflow_docstatus.engine.errors import InvalidInputError
+    from airflow_docstatus.operators.cora import CoraFileBatchOperator
+    from airflow_docstatus.operators.smartdocumentor import SmartDocumentorProcessTaskOperator
+
+    cora = CoraFileBatchOperator(
+        task_id="ocr", input_file="{{ params.src }}", output_file="{{ params.dst }}", ocr_profile="Invoices",
+        file_batch_timeout=600,
+    )
+    src = {"Connection": "scans", "RelativeLocation": "in", "FileName": "a.pdf"}
+    dst = {"Connection": "scans", "RelativeLocation": "out", "FileName": "a.xml"}
+    cora.render_template_fields({"params": {"src": src, "dst": dst}})
+    assert isinstance(cora.input_file, str)
+    cora._read_rendered_args()
+    assert (cora.input_file, cora.output_file) == (src, dst)
+
+    sd = SmartDocumentorProcessTaskOperator(task_id="process", task="{{ params.body }}")
+    sd.render_template_fields({"params": {"body": {"externalId": "inv-1", "displayName": "x"}}})
+    sd._read_rendered_args()
+    assert sd.task == {"externalId": "inv-1", "displayName": "x"}
+
+    bad = SmartDocumentorProcessTaskOperator(task_id="bad", task="{{ params.body }}")
+    bad.render_template_fields({"params": {"body": "not a dict"}})
+    with pytest.raises(InvalidInputError, match="`task` must be a dict"):
+        bad._read_rendered_args()
