@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 CONNECTION_CACHE_SECONDS = 30.0
 # Answers larger than this are parsed in a worker thread in the triggerer (bytes).
 PARSE_OFF_LOOP_BYTES = 256 * 1024
+# A connection test's probe call may take this long at most (seconds; less if the connection's call_timeout is less).
+PROBE_SECONDS = 20.0
+# A connection test's message is cut at this many characters (the UI shows it in a toast).
+PROBE_MESSAGE_CHARS = 1000
 _LOADED: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, tuple[float, asyncio.Future]]] = (
     weakref.WeakKeyDictionary()
 )
@@ -345,3 +349,72 @@ class DocStatusHook(BaseHook):
         if self._async is not None:
             transport, self._async = self._async, None
             await transport.close()
+
+    # connection test -----------------------------------------------------------
+    def test_connection(self) -> tuple[bool, str]:
+        """Airflow's connection test (the UI's Test button, ``airflow connections test``, a worker's test).
+
+        Makes the vendor's probe call (``VendorProtocol.probe_request``) with
+        ``send``, so the connection's TLS settings, timeouts (at most
+        ``PROBE_SECONDS``) and body cap apply. Returns ``(True, what the call
+        proved)`` or ``(False, why not)``; both name the connection and never
+        carry a secret. Never raises (Airflow's ``BaseHook.test_connection``
+        contract): an engine error gives its own, already redacted, message;
+        anything else its type name and redacted text.
+        """
+        try:
+            return True, self._printable_result(self.probe())
+        except DocStatusError as exc:
+            return False, self._probe_failure(str(exc))
+        except Exception as exc:  # noqa: BLE001 - the contract: report, never raise
+            return False, self._probe_failure(f"{type(exc).__name__}: {exc}")
+        finally:
+            try:
+                self.close()
+            except Exception:  # noqa: BLE001, S110 - closing a throw-away session must not change the result
+                pass
+
+    def probe(self) -> str:
+        """The probe call and what its answer proves (one line); raises the typed error of a failed test.
+
+        A vendor with token auth is probed with its token call, sent bare (no
+        cached token stands in for it); every other vendor's probe goes
+        through ``send`` like any call.
+        """
+        protocol = self.protocol
+        request = protocol.probe_request()
+        if protocol.uses_tokens:
+            answer = self._transport().send(request, PROBE_SECONDS)
+        else:
+            answer = self.send(request, PROBE_SECONDS)
+        return protocol.interpret_probe(answer)
+
+    def _probe_failure(self, text: str) -> str:
+        """A failed test's message: redacted again, naming the connection, one printable line of bounded length."""
+        text = self._printable_result(text)
+        if repr(self.conn_id) not in text:
+            name = self.protocol_class.display_name if hasattr(self, "protocol_class") else type(self).__name__
+            text = f"{name} (connection {self.conn_id!r}): {text}"
+        return text
+
+    def _printable_result(self, text: str) -> str:
+        from airflow_docstatus.engine.errors import printable, redact, secret_forms
+
+        secrets: set[str] = set()
+        if self._protocol is not None:
+            text = self._protocol.redact(text)
+        if self._settings is not None:
+            for secret in self._settings.secrets:
+                secrets |= secret_forms(secret)
+        else:  # the connection did not load: redact its password as stored, if it can be read at all
+            try:
+                connection = self.get_connection(self.conn_id)
+                from airflow_docstatus.engine.errors import basic_credentials
+
+                if connection.password:
+                    secrets |= secret_forms(connection.password)
+                    secrets |= secret_forms(basic_credentials(connection.login, connection.password))
+            except Exception:  # noqa: BLE001, S110 - nothing loaded, nothing to redact
+                pass
+        text = printable(redact(text, secrets))
+        return text if len(text) <= PROBE_MESSAGE_CHARS else text[: PROBE_MESSAGE_CHARS - 1] + "…"

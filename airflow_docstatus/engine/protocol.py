@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
 from urllib.parse import urljoin
@@ -188,6 +189,38 @@ class VendorProtocol(abc.ABC):
         raise PermanentError(message, http_status=code)
 
 
+    # connection test -----------------------------------------------------------
+    # Whether a good answer to the probe proves the credentials (LEADTOOLS: it cannot).
+    probe_proves_credentials: ClassVar[bool] = True
+
+    def probe_request(self) -> HttpRequest:
+        """The one cheap, read-only call of ``DocStatusHook.test_connection``: it starts no job and costs nothing.
+
+        Each vendor picks the call whose answer tells good credentials from
+        bad where it has one. Raises ``InvalidInputError`` for a field whose
+        form is wrong before any call.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no connection test")
+
+    def interpret_probe(self, response: HttpResponse) -> str:
+        """What the probe's answer proves, on one line (the connection test's message).
+
+        Raises the typed error a failed test stands for (``AuthenticationError``
+        for refused credentials), its message redacted as every engine error is.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no connection test")
+
+    def transport_note(self, url: str | None = None) -> str:
+        """How a call to ``url`` (default: the API base) travels: plain HTTP, or TLS and whether it verifies the server."""
+        if not (url or self.settings.base_url).lower().startswith("https:"):
+            return "over plain HTTP (no TLS)"
+        verify = self.settings.verify
+        if verify is False:
+            return "over TLS, the certificate NOT verified (extra verify=false)"
+        bundle = " against the connection's CA bundle" if isinstance(verify, str) else ""
+        return f"over TLS, the certificate verified{bundle}"
+
+
 class TokenAuthProtocol(VendorProtocol):
     """A vendor whose calls carry a bearer token obtained from a token endpoint.
 
@@ -222,3 +255,21 @@ class TokenAuthProtocol(VendorProtocol):
     def authorize(self, request: HttpRequest, token: Token) -> HttpRequest:
         """``request`` with the token in its ``Authorization`` header."""
         return dataclasses.replace(request, headers={**request.headers, "Authorization": f"Bearer {token.value}"})
+
+
+    # connection test -----------------------------------------------------------
+    def probe_request(self) -> HttpRequest:
+        """The token call itself, sent without a bearer token: its answer tells good credentials from bad."""
+        return self.token_request()
+
+    def interpret_probe(self, response: HttpResponse) -> str:
+        """A token obtained proves the credentials; any other answer raises as ``read_token`` does.
+
+        The API host is not called: a wrong ``host`` shows on the first status call, not here.
+        """
+        token = self.read_token(response, time.time())
+        self.remember_secret(token.value)
+        return (
+            f"{self.where()}: the token endpoint issued a token {self.transport_note(self.token_request().url)}, "
+            "so the credentials are good (the API host itself was not called)"
+        )

@@ -168,7 +168,7 @@ class ConnectionSettings:
         (seconds between two bytes, default 30), ``call_timeout`` (seconds for a
         whole call, default 60; a call is also cut at the wait's deadline) and
         ``max_body_bytes`` (the cap on any answer's body, compressed and
-        inflated; default per vendor).
+        inflated; default per vendor). An extra that is null or blank counts as not set.
         """
         conn_id = conn.conn_id
         if expected_type and conn.conn_type and conn.conn_type != expected_type:
@@ -176,7 +176,12 @@ class ConnectionSettings:
                 f"connection {conn_id!r} has type {conn.conn_type!r}, expected {expected_type!r}"
             )
         prefix = f"extra__{conn.conn_type}__"
-        extra = {key.removeprefix(prefix): value for key, value in (conn.extra_dejson or {}).items()}
+        # The UI's form saves every extra field it shows, an empty one as null (or ""): that means "not set".
+        extra = {
+            key.removeprefix(prefix): value
+            for key, value in (conn.extra_dejson or {}).items()
+            if value is not None and not (isinstance(value, str) and not value.strip())
+        }
         return cls(
             conn_id=conn_id,
             base_url=base_url_of(conn, default_host),

@@ -233,6 +233,34 @@ class AzureTranslationProtocol(VendorProtocol):
         return body["value"], body.get("@nextLink") or None
 
 
+    # connection test -----------------------------------------------------------
+    def probe_request(self) -> HttpRequest:
+        """Get Translations Status, one batch at most: ``GET .../batches`` with ``$top=1`` (v1.1) or ``top=1`` (GA).
+
+        Read-only and free; it needs the subscription key, so its answer tells
+        a good key (200) from a bad one (401). Microsoft's v1.1 reference names
+        the parameter ``$top``; the GA API (2024-05-01, the SDKs built on it)
+        sends ``top``. A server that ignores it answers one page, under the body cap.
+        """
+        top = "$top" if self.api_version == V1_1 else "top"
+        return HttpRequest("GET", self.batches_url(), params={**self.query, top: "1"}, headers=self._headers())
+
+    def interpret_probe(self, response: HttpResponse) -> str:
+        """A 200 with a batch list (``{"value": [...]}``) proves endpoint and key; the rest raise.
+
+        401: the key is wrong or not this resource's (``AuthenticationError``);
+        404: not the custom-domain endpoint; 400: e.g. an API version the
+        resource does not serve, with Azure's error spelled out.
+        """
+        self.raise_for_http_error({}, response)
+        body = self.json_body({}, response)
+        if not isinstance(body, dict) or not isinstance(body.get("value"), list):
+            raise PermanentError(f"{self.where()} answered without a batch list: {self.excerpt(response)!r}")
+        return (
+            f"{self.where()}: the endpoint listed batches (API {self.api_version}) {self.transport_note()}, "
+            "so the subscription key is good"
+        )
+
 class AzureDocumentStatusProtocol(AzureTranslationProtocol):
     """Get Document Status: ``GET .../batches/{batch_id}/documents/{document_id}``; the payload is ``path``.
 

@@ -473,3 +473,48 @@ class CoraProtocol(VendorProtocol):
                 "done with requests, which would block the triggerer's event loop. Use mode='poke' or "
                 "mode='reschedule' (deferrable=False) for this connection, or Basic authentication."
             )
+
+    # connection test -----------------------------------------------------------
+    # No workflow has this MasterWorkflowInstanceId: any SOAP answer to it shows the service, and the credentials.
+    PROBE_INSTANCE_ID = 0
+    # Faults that say the connection's own settings are wrong (its SOAP version), not the request's id.
+    SETTINGS_FAULT_CODES = frozenset({"VersionMismatch", "MustUnderstand"})
+
+    def probe_request(self) -> HttpRequest:
+        """``GetStatus`` for MasterWorkflowInstanceId 0, built from the connection's WSDL (so the WSDL loaded).
+
+        Read-only, starts nothing. 0 is outside the ids ``check_status`` takes,
+        so no real workflow's status is read.
+        """
+        header = {**self.activity_metadata, "MasterWorkflowInstanceId": self.PROBE_INSTANCE_ID}
+        return self._request(GET_STATUS, {}, header)
+
+    def interpret_probe(self, response: HttpResponse) -> str:
+        """Any GetStatus reply (NotFound, most likely) or SOAP Fault proves the service and the credentials.
+
+        Raises for 401/403 (``AuthenticationError``: the credentials), 404 (no
+        service at this URL), 415 and VersionMismatch/MustUnderstand faults (the
+        ``soap_version`` extra), a 5xx without SOAP and a body that is not SOAP.
+        """
+        if response.status in AUTH_HTTP_STATUSES:
+            self.raise_for_http_error({}, response)
+        try:
+            root = parse_envelope(response.body) if response.body.strip() else None
+        except ValueError:
+            root = None
+        fault = find_fault(root) if root is not None else None
+        code = (fault.code or "").strip().rsplit(":", 1)[-1].rsplit("}", 1)[-1].split(".", 1)[0] if fault else ""
+        if fault is not None and code not in self.SETTINGS_FAULT_CODES:
+            said = f"a SOAP Fault (HTTP {response.status}): {self.redact(fault.describe())}"
+        else:
+            status = self.interpret({}, response)
+            said = f"Status {status.vendor_status}"
+        credentials = {
+            "none": "no credentials are configured (auth none), so none were checked",
+            "basic": "so the service and the Basic credentials are good",
+            "ntlm": "so the service and the NTLM credentials are good",
+        }[self.auth]
+        return (
+            f"{self.where()}: the WSDL loaded and {self.endpoint} answered GetStatus for MasterWorkflowInstanceId "
+            f"{self.PROBE_INSTANCE_ID} with {said} {self.transport_note(self.endpoint)}, {credentials}"
+        )

@@ -128,3 +128,38 @@ class LeadtoolsProtocol(VendorProtocol):
             return parse_guid(text)
         except InvalidInputError:
             raise PermanentError(f"{self.where(ref)} did not answer with a GUID: {self.excerpt(response)!r}") from None
+
+    # connection test -----------------------------------------------------------
+    # LEADTOOLS answers 401 alike for wrong credentials and for a file the application does not own,
+    # and has no call that needs credentials but no file: no answer proves the credentials.
+    probe_proves_credentials = False
+    PROBE_FILE_ID = "00000000-0000-0000-0000-000000000000"
+
+    def probe_request(self) -> HttpRequest:
+        """``Query`` for the nil GUID (no file has it): read-only, starts nothing, costs no pages.
+
+        Raises ``InvalidInputError`` when the Application ID (login) or the password is empty.
+        """
+        for field_name, value in (("login (the Application ID)", self.settings.login),
+                                  ("password (the Application Password)", self.settings.password)):
+            if not value or not value.strip():
+                raise InvalidInputError(f"{self.where()}: {field_name} is empty")
+        return self.status_request({"file_id": self.PROBE_FILE_ID})
+
+    def interpret_probe(self, response: HttpResponse) -> str:
+        """401 (what LEADTOOLS answers for a file not owned), 400 or 2xx show the API is there; the rest raise.
+
+        A 404 (no such API at this base URL), a 5xx and any other answer raise
+        the typed error ``raise_for_http_error`` gives them.
+        """
+        code = response.status
+        if 200 <= code < 300:
+            self.parse_status({"file_id": self.PROBE_FILE_ID}, response)  # a FileStatus, or the error it is not
+        elif code not in (400, 401):
+            self.raise_for_http_error({}, response)
+        return (
+            f"{self.where()}: the API base answered Query with HTTP {code} {self.transport_note()}, as LEADTOOLS "
+            "does. The Application ID and password were NOT checked: LEADTOOLS answers 401 alike for wrong "
+            "credentials and for a file the application does not own, and has no call that tells them apart; "
+            "the first status call will"
+        )

@@ -5,6 +5,8 @@ Both API shapes are served, so ``/azure/`` is the resource's endpoint:
 - v1.1: ``/azure/translator/text/batch/v1.1/batches[/{id}[/documents[/{documentId}]]]``;
 - GA: ``/azure/translator/document/batches[...]?api-version=`` one of :data:`GA_API_VERSIONS`.
 
+``GET .../batches`` lists the batches (Get Translations Status), ``POST`` starts one.
+
 Every call needs the scenario's key in ``Ocp-Apim-Subscription-Key``.
 
 Simulated ids: a *document* is stored as ``"<batch-id>:<document-id>"`` and
@@ -168,13 +170,15 @@ class AzureTranslationApi(VendorApi):
             ids = [str(uuid.UUID(value)) for value in ids]
         except ValueError:
             return _not_found("batch or document")
-        method = "POST" if len(segments) == 1 else "GET"
         if len(segments) == 2 and request.method == "DELETE":
             return self.cancel_batch(ids[0])
-        if request.method != method:
-            allow = "GET, DELETE" if len(segments) == 2 else method
+        methods = ("GET", "POST") if len(segments) == 1 else ("GET",)
+        if request.method not in methods:
+            allow = "GET, DELETE" if len(segments) == 2 else ", ".join(methods)
             return web.Response(status=405, text="Method Not Allowed", headers={"Allow": allow})
         if len(segments) == 1:
+            if request.method == "GET":
+                return self.list_batches(request, root)
             return await self.start_translation(request, root)
         if len(segments) == 2:
             return await self.batch_status(request, ids[0])
@@ -370,6 +374,32 @@ class AzureTranslationApi(VendorApi):
             request, web.Response(status=202, headers={"Operation-Location": location}), source
         )
 
+    def list_batches(self, request: web.Request, root: str) -> web.Response:
+        """``GET .../batches``: Get Translations Status, newest batch first, on one page.
+
+        ``$top`` (v1.1; GA takes ``top`` or ``$top``) caps the count; a value
+        that is not a non-negative integer is a 400, as Azure refuses what it
+        cannot honor. Scripted batches show their current step, not advancing it.
+        """
+        names = ("$top",) if root == V1_1_ROOT else ("top", "$top")
+        raw = next((request.query[name] for name in names if name in request.query), None)
+        if raw is not None and not raw.isdigit():
+            return error_response(400, "InvalidRequest", f"The value {raw!r} of top is not a non-negative integer.",
+                                  target="Operation")
+        batches: dict[str, str] = {}  # batch id -> created, newest first once sorted
+        for document in self.state.store.documents(NAME):
+            batch_id = document.id.split(SEPARATOR)[0]
+            created = str(document.vendor_state.get("created", ""))
+            batches[batch_id] = max(batches.get(batch_id, ""), created)
+        newest = sorted(batches, key=lambda batch_id: batches[batch_id], reverse=True)
+        if raw is not None:
+            newest = newest[: int(raw)]
+        value = []
+        for batch_id in newest:
+            scripted = self.state.store.get(NAME, batch_id)
+            step = scripted.current_step() if scripted is not None else None
+            value.append(self._batch_body(batch_id, self._documents_of(batch_id), scripted, step).body)
+        return web.json_response({"value": value})
 
 def _check_inputs(inputs: Any) -> str | None:
     """What is wrong with a start request's ``inputs``, or None."""

@@ -251,6 +251,9 @@ class CoraApi(VendorApi):
         try:
             doc_id = normalize_document_id(value)
         except ValueError:
+            if re.fullmatch(r"\s*[-+]?\d+\s*", value) and -(2**63) <= int(value) < 2**63:
+                # a long no workflow has (0, negative): the service finds nothing, as for any unknown id
+                return soap_response(version, get_status_body("NotFound", "NoError", None))
             raise _Fault(f"Server was unable to read request: MasterWorkflowInstanceId {value!r} is not a long.")
         document = self.state.store.get(NAME, doc_id)
         if document is None:

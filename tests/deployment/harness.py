@@ -86,6 +86,8 @@ class AirflowDeployment:
                 "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
             ),
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+            # the UI's Test Connection button (test_connection_forms_ui.py), off by default
+            "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
             "AIRFLOW__API__HOST": "127.0.0.1",
             "AIRFLOW__API__PORT": str(self.port),
             "AIRFLOW__API__BASE_URL": self.base_url,

@@ -48,6 +48,17 @@ def test_verify_and_timeouts():
         ConnectionSettings.from_connection(conn(extra_dejson={"connect_timeout": 0}), default_host=DEFAULT)
 
 
+def test_extras_the_ui_saved_empty_are_not_set():
+    """Airflow's connection form stores an extra field left empty as null (or ""): the default applies."""
+    empty = {name: None for name in ("verify", "connect_timeout", "read_timeout", "call_timeout", "max_body_bytes")}
+    empty["api_version"] = ""
+    settings = ConnectionSettings.from_connection(conn(extra_dejson=empty), default_host=DEFAULT)
+    assert settings.verify is True and settings.read_timeout == 30 and settings.call_timeout == 60
+    assert "api_version" not in settings.extra and "max_body_bytes" not in settings.extra
+    with pytest.raises(InvalidInputError, match="read_timeout"):
+        ConnectionSettings.from_connection(conn(extra_dejson={"read_timeout": "0"}), default_host=DEFAULT)
+
+
 def test_wrong_connection_type_is_refused():
     with pytest.raises(InvalidInputError, match="has type 'http', expected 'leadtools'"):
         ConnectionSettings.from_connection(conn(conn_type="http"), default_host=DEFAULT, expected_type="leadtools")
