@@ -130,6 +130,7 @@ def test_item2_a_gzip_bomb_stops_at_the_cap_quickly_in_bounded_memory(mode, monk
     said = message_of(result)
     assert (result[0] if mode == "sync" else result["kind"]) in ("BodyTooLargeError", "permanent"), result
     assert f"over the cap of {LEADTOOLS_CAP} bytes" in said and "max_body_bytes" in said, said
+    assert f"connection '{conn_id}'" in said, said  # which connection's max_body_bytes to raise
     assert took < 15, took
     assert peak < 64 * MIB, peak / MIB
 
@@ -137,7 +138,8 @@ def test_item2_a_gzip_bomb_stops_at_the_cap_quickly_in_bounded_memory(mode, monk
 @pytest.mark.parametrize("mode", MODES)
 def test_item2_an_endless_chunked_body_stops_at_a_lowered_cap(mode, monkeypatch, request):
     async def forever(req):
-        return await stream(req, endless(b'{"FileStatus": 100, ' + b" " * 65000, 64 * 1024 * MIB))
+        # bounded (256 MiB) even for a client without a cap
+        return await stream(req, endless(b"{\"FileStatus\": 100, " + b" " * 65000, 256 * MIB))
 
     with HostileServer(forever) as server:
         conn_id = define(monkeypatch, request, "leadtools", f"{server.url}/leadtools/api/", max_body_bytes=MIB)

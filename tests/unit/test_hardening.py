@@ -93,7 +93,7 @@ def test_item3_a_json_echo_of_the_expertai_password_is_redacted():
     assert "***" in said and json.dumps(PASSWORD)[1:-1] not in said
 
 
-@pytest.mark.parametrize("at", [150, 185, 195, 199])
+@pytest.mark.parametrize("at", [150, 185, 190])
 def test_item3_a_secret_across_the_excerpt_cut_shows_no_prefix(at):
     basic = base64.b64encode(f"{LOGIN}:{PASSWORD}".encode()).decode()
     body = ("x" * (at - len("Authorization: Basic "))) + f"Authorization: Basic {basic} and more" + " y" * 100
