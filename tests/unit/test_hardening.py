@@ -208,3 +208,33 @@ def test_item15_bad_connection_settings_name_the_connection_and_the_field(fields
 @pytest.mark.parametrize(("raw", "parsed"), [("off", False), ("OFF", False), ("on", True), ("no", False)])
 def test_item15_verify_off_means_false(raw, parsed):
     assert ConnectionSettings.from_connection(conn(extra_dejson={"verify": raw}), default_host=DEFAULT).verify is parsed
+
+
+# item 14: large results on the loop ----------------------------------------------------------------
+
+
+class Counted:
+    """A value json.dumps(default=str) turns into 100 characters, counting how often it is asked."""
+
+    asked = 0
+
+    def __str__(self) -> str:
+        Counted.asked += 1
+        return "x" * 98
+
+
+def test_item14_sizing_a_large_payload_for_the_event_stops_at_the_limit():
+    from airflow_docstatus.engine.events import EVENT_PAYLOAD_LIMIT, json_size_exceeds, success_event
+    from airflow_docstatus.engine.status import DocStatus, State
+
+    payload = [Counted()] * 100_000  # 10 MB as JSON
+    Counted.asked = 0
+    event = success_event(DocStatus(vendor="expertai", ref={"extract_task_id": "t"}, state=State.SUCCEEDED,
+                                    vendor_status="SUCCESS", payload=payload))
+    assert event["payload_omitted"] is True and "payload" not in event
+    assert Counted.asked <= EVENT_PAYLOAD_LIMIT // 100 + 2, Counted.asked  # not all 100,000: it stopped at the limit
+    for size in (EVENT_PAYLOAD_LIMIT - 10, EVENT_PAYLOAD_LIMIT, EVENT_PAYLOAD_LIMIT + 1):
+        exact = "y" * (size - 2)  # a JSON string: its quotes make it ``size`` characters
+        assert json_size_exceeds(exact, EVENT_PAYLOAD_LIMIT) is (size > EVENT_PAYLOAD_LIMIT)
+    small = {"path": "https://x/y.docx", "n": [1, 2.5, None, True], "t": Counted()}
+    assert json_size_exceeds(small, 10) is (len(json.dumps(small, default=str)) > 10)
