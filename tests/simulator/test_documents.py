@@ -144,8 +144,8 @@ def test_fault_defaults():
 
 
 def test_hostile_fault_defaults_and_keys():
-    steps = parse_script([{"status": 100, "fault": "drip"}, {"fault": "oversized"},
-                          {"fault": "drip", "delay": 0.1}, {"fault": "oversized", "size": 4096}, {"fault": "echo_secret"}])
+    steps = parse_script([{"status": 100, "fault": "drip"}, {"fault": "oversized"}, {"fault": "drip", "delay": 0.1},
+                          {"fault": "oversized", "size": 4096}, {"fault": "echo_secret"}])
     assert (steps[0].delay, steps[1].size) == (0.4, 2 * 1024 * 1024)
     assert (steps[2].delay, steps[3].size) == (0.1, 4096)
     assert steps[1].status == 100 and steps[4].fault == "echo_secret"

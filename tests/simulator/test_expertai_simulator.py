@@ -482,7 +482,8 @@ def test_oversized_fault_pads_the_normal_answer_to_its_size_chunked(sim):
 
 def test_echo_secret_fault_is_a_401_quoting_the_authorization_header(sim):
     headers = bearer(sim)
-    task_id = create(sim, [{"status": "PENDING", "polls": 1}, {"fault": "echo_secret", "polls": 1}, {"status": "SUCCESS"}])
+    task_id = create(sim, [{"status": "PENDING", "polls": 1}, {"fault": "echo_secret", "polls": 1},
+                           {"status": "SUCCESS"}])
     assert status(sim, task_id, headers).status_code == 200
     echoed = status(sim, task_id, headers)
     assert echoed.status_code == 401 and headers["Authorization"] in echoed.text
