@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 import json
 import math
 import os
@@ -89,7 +90,9 @@ def outcome(mode: str, vendor: str, conn_id: str, ids: dict | None = None, **tri
         except DocStatusError as exc:
             return type(exc).__name__, str(exc)
     trigger_kwargs.setdefault("max_consecutive_errors", 2)
-    trigger = with_clock(trigger_of(vendor, conn_id, ids, poll_interval=1, **trigger_kwargs), FakeClock())
+    clock = FakeClock()
+    trigger_kwargs.setdefault("end_time", clock.now + 10)  # a document that only waits ends in a timeout, not a hang
+    trigger = with_clock(trigger_of(vendor, conn_id, ids, poll_interval=1, **trigger_kwargs), clock)
     events = asyncio.run(events_of(trigger))
     assert len(events) == 1
     return events[0]
@@ -240,7 +243,8 @@ def assert_no_secret(text: str, *secrets: str) -> None:
         assert not any(secret[i:i + 8] in text for i in range(max(len(secret) - 7, 0))), (secret, text)
 
 
-@pytest.mark.parametrize("padding", [0, 170], ids=["at-the-start", "across-the-cut"])
+# The Basic value starts at character 48 + padding of the body: 185 lies across the 200-character excerpt's cut.
+@pytest.mark.parametrize("padding", [0, 137], ids=["at-the-start", "across-the-cut"])
 @pytest.mark.parametrize("mode", MODES)
 def test_item3_a_leadtools_401_echoing_the_authorization_header_never_reaches_the_message(
     mode, padding, monkeypatch, request
@@ -688,6 +692,12 @@ async def test_item14_the_8_mb_expertai_result_does_not_stall_the_loop(simulator
             await asyncio.sleep(0.005)
             lags.append(time.perf_counter() - before - 0.005)
 
+    # CPython's cyclic GC is paused while we measure: a full (generation 2) pass over a heap that holds
+    # an 8 MB result tree takes ~100 ms wherever it lands, whichever thread allocated; that is the
+    # interpreter's, not where the engine parses. Measured here: ~20-30 ms with the parse in a thread
+    # and the event sized up to its limit; 55-60 ms with both on the loop (the commit before the hardening).
+    gc.collect()
+    gc.disable()
     ticking = asyncio.create_task(ticker())
     await asyncio.sleep(0.05)
     try:
@@ -695,9 +705,10 @@ async def test_item14_the_8_mb_expertai_result_does_not_stall_the_loop(simulator
     finally:
         done.set()
         await ticking
+        gc.enable()
     assert events[0]["status"] == "success" and events[0]["payload_omitted"] is True
     assert len(lags) > 5
-    assert max(lags) < 0.15, sorted(lags)[-5:]  # ~50 ms on a quiet machine; parsing and sizing on the loop: more
+    assert max(lags) < 0.05, sorted(lags)[-5:]
 
 
 # -- item 15: bad connection settings -------------------------------------------------------------------
