@@ -520,8 +520,6 @@ async def test_item6_the_time_left_bounds_a_dripping_answer_in_the_async_hook(mo
     assert 3 <= took < 8, took
 
 
-@pytest.mark.xfail(strict=True, reason="engine/trigger.py does not pass the time left to acheck_status yet "
-                                       "(the lead's change on main); remove this mark when it does")
 @pytest.mark.asyncio
 async def test_item6_the_deadline_bounds_a_dripping_answer_in_the_trigger(monkeypatch, request):
     with HostileServer(drip) as server:
