@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import gc
 import json
 import math
 import os
@@ -25,7 +24,7 @@ from urllib.parse import quote_plus
 import pytest
 from aiohttp import web
 
-from airflow_docstatus.engine.errors import DocStatusError, TransientError
+from airflow_docstatus.engine.errors import DocStatusError, InvalidInputError, TransientError
 from airflow_docstatus.engine.status import State
 from airflow_docstatus.hooks.azure_translation import AzureDocumentTranslationHook
 from airflow_docstatus.hooks.expertai import ExpertAiExtractHook
@@ -440,9 +439,13 @@ def test_item5_bad_ids_are_refused_before_any_call(mode, vendor, ids, says, monk
         else:
             conn_id = define(monkeypatch, request, "smartdocumentor", f"{server.url}/smartdocumentor",
                              token_url=f"{server.url}/smartdocumentor/connect/token")
-        result = outcome(mode, vendor, conn_id, ids)
+        try:
+            result = outcome(mode, vendor, conn_id, ids)
+        except InvalidInputError as exc:  # the trigger refuses them when it is built, before it can be deferred
+            assert mode == "async"
+            result = ("InvalidInputError", str(exc))
         seen = list(server.requests)
-    assert (result[0] if mode == "sync" else result["kind"]) in ("InvalidInputError", "invalid"), result
+    assert (result[0] if isinstance(result, tuple) else result["kind"]) in ("InvalidInputError", "invalid"), result
     assert says in message_of(result)
     assert seen == []
 
@@ -454,9 +457,14 @@ def test_item5_a_sensor_fails_on_a_dot_segment_id_before_any_call(monkeypatch, r
     with HostileServer(lambda req: asyncio.sleep(0, json_answer({"state": "PENDING"}))) as server:
         conn_id = define(monkeypatch, request, "expertai_extract", f"{server.url}/expertai/beta",
                          auth_url=f"{server.url}/expertai/oauth2/token")
-        sensor = ExpertAiExtractStatusSensor(task_id="wait", extract_task_id="..", expertai_conn_id=conn_id)
+        with pytest.raises(ValueError, match="wait: expert.ai Extract: `extract_task_id` must not be '..'"):
+            ExpertAiExtractStatusSensor(task_id="wait", extract_task_id="..", expertai_conn_id=conn_id)  # DAG parse
+        templated = ExpertAiExtractStatusSensor(
+            task_id="wait", extract_task_id="{{ params.id }}", expertai_conn_id=conn_id
+        )
+        templated.render_template_fields({"params": {"id": ".."}})
         with pytest.raises(AirflowFailException, match="extract_task_id"):
-            sensor.poke({})
+            templated.poke({})  # rendered at run time: refused before any call
         assert server.requests == []
 
 
@@ -670,43 +678,33 @@ def test_item13_a_string_expires_in_renews_the_token_after_3_s(monkeypatch, requ
 
 
 @pytest.mark.asyncio
-async def test_item14_the_8_mb_expertai_result_does_not_stall_the_loop(simulator, connection):
-    doc = simulator.create("expertai", [{"status": "SUCCESS", "result_pages": 500}])
+async def test_item14_the_8_mb_expertai_result_is_parsed_off_the_loop(simulator, connection, monkeypatch):
+    """The large answer is parsed in a worker thread, a small one on the loop; the event leaves the payload out.
+
+    How long the loop stalls is a benchmark's business, not a timed test's: this checks where the work runs.
+    (Sizing the event without dumping the whole payload: tests/unit/test_hardening.py, item 14.)
+    """
+    import threading
+
+    from airflow_docstatus.engine.hook import PARSE_OFF_LOOP_BYTES
+    from airflow_docstatus.protocols.expertai import ExpertAiExtractProtocol
+
+    parsed_on: list[tuple[int, bool]] = []  # (body size, on the loop's thread?)
+    real = ExpertAiExtractProtocol.interpret
+    loop_thread = threading.get_ident()
+
+    def recording(self, ref, response):
+        parsed_on.append((len(response.body), threading.get_ident() == loop_thread))
+        return real(self, ref, response)
+
+    monkeypatch.setattr(ExpertAiExtractProtocol, "interpret", recording)
+    big = simulator.create("expertai", [{"status": "PENDING", "polls": 1}, {"status": "SUCCESS", "result_pages": 500}])
     conn_id = connection("ex_loop_lag", "expertai_extract")
-    # warm up: the token, the session and the simulator's cached result, so only the big poll is measured
-    warm = ExpertAiExtractHook(conn_id)
-    try:
-        await warm.acheck_status(extract_task_id=simulator.create("expertai", [{"status": "PENDING"}]))
-        await warm.acheck_status(extract_task_id=doc)
-    finally:
-        await warm.aclose()
-
-    lags: list[float] = []
-    done = asyncio.Event()
-
-    async def ticker():
-        while not done.is_set():
-            before = time.perf_counter()
-            await asyncio.sleep(0.005)
-            lags.append(time.perf_counter() - before - 0.005)
-
-    # CPython's cyclic GC is paused while we measure: a full (generation 2) pass over a heap that holds
-    # an 8 MB result tree takes ~100 ms wherever it lands, whichever thread allocated; that is the
-    # interpreter's, not where the engine parses. Measured here: ~20-30 ms with the parse in a thread
-    # and the event sized up to its limit; 55-60 ms with both on the loop (the commit before the hardening).
-    gc.collect()
-    gc.disable()
-    ticking = asyncio.create_task(ticker())
-    await asyncio.sleep(0.05)
-    try:
-        events = await events_of(with_clock(trigger_of("expertai", conn_id, {"extract_task_id": doc}), FakeClock()))
-    finally:
-        done.set()
-        await ticking
-        gc.enable()
+    events = await events_of(with_clock(trigger_of("expertai", conn_id, {"extract_task_id": big}), FakeClock()))
     assert events[0]["status"] == "success" and events[0]["payload_omitted"] is True
-    assert len(lags) > 5
-    assert max(lags) < 0.05, sorted(lags)[-5:]
+    (small_size, small_on_loop), (big_size, big_on_loop) = parsed_on
+    assert small_size < PARSE_OFF_LOOP_BYTES and small_on_loop
+    assert big_size > 5_000_000 and not big_on_loop
 
 
 # -- item 15: bad connection settings -------------------------------------------------------------------
