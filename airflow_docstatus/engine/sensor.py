@@ -26,10 +26,12 @@ from airflow_docstatus.engine.errors import (
     TransientErrorsExhausted,
 )
 from airflow_docstatus.engine.events import Outcome, summarize_payload, timeout_message
+from airflow_docstatus.engine.lineage import LineageDataset
 from airflow_docstatus.engine.policy import DEFAULT_MAX_CONSECUTIVE_ERRORS, ErrorBudget, PollPolicy
 from airflow_docstatus.engine.status import DocStatus, State, format_ref
 
 if TYPE_CHECKING:
+    from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import Context
 
     from airflow_docstatus.engine.hook import DocStatusHook
@@ -110,6 +112,7 @@ class DocStatusSensor(BaseSensorOperator):
         self._errors_loaded = False
         self._last_error: str | None = None
         self._last_status: DocStatus | None = None
+        self._succeeded_with: DocStatus | None = None  # the final status, for lineage
         self._deadline: float | None = None  # wall-clock epoch seconds, set when the task runs
         self._retry_after: float | None = None
         # The line (and its log level) to write with the next wait, one per poll.
@@ -218,6 +221,7 @@ class DocStatusSensor(BaseSensorOperator):
         return False
 
     def _succeed(self, context: Context, status: DocStatus) -> Any:
+        self._succeeded_with = status
         context["ti"].xcom_push(key=XCOM_DOCSTATUS_KEY, value=status.to_record())
         self.log.info("%s; done, returning %s", status.describe(), summarize_payload(status.payload))
         return status.payload
@@ -238,6 +242,32 @@ class DocStatusSensor(BaseSensorOperator):
         level, line = self._pending
         self.log.log(level, "%s; next poll in %.1fs", line, delay)
         return delay
+
+    # lineage -------------------------------------------------------------------------
+    def lineage_datasets(self) -> tuple[list[LineageDataset], list[LineageDataset]]:
+        """The task's ``(inputs, outputs)`` as OpenLineage names them; subclasses that know them say.
+
+        Called after the task ran: the arguments are rendered, and a sensor that
+        succeeded finds its final status in ``self._succeeded_with``. The sensor
+        itself knows none (it is given ids, not documents).
+        """
+        return [], []
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage:
+        """The inputs and outputs of ``lineage_datasets()`` for the OpenLineage provider.
+
+        Only that provider calls it (it imports OpenLineage, which this provider
+        does not need otherwise: the ``openlineage`` extra). A failure to work
+        them out is logged and yields no datasets, never a failed task.
+        """
+        from airflow_docstatus.engine.openlineage import operator_lineage
+
+        try:
+            inputs, outputs = self.lineage_datasets()
+        except Exception as exc:  # lineage is best effort: never fail the task over it
+            self.log.warning("OpenLineage: could not work out this task's datasets: %s", type(exc).__name__)
+            inputs, outputs = [], []
+        return operator_lineage(inputs, outputs)
 
     # deferrable --------------------------------------------------------------------
     def execute(self, context: Context) -> Any:
