@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+import traceback
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
@@ -17,8 +18,10 @@ from airflow_docstatus._compat import (
     AirflowFailException,
     AirflowSensorTimeout,
     AirflowSkipException,
+    AirflowTaskTimeout,
     import_string,
 )
+from airflow_docstatus._private_api import PokeIntervalHook
 from airflow_docstatus.engine.errors import (
     InvalidInputError,
     PermanentError,
@@ -26,10 +29,12 @@ from airflow_docstatus.engine.errors import (
     TransientErrorsExhausted,
 )
 from airflow_docstatus.engine.events import Outcome, summarize_payload, timeout_message
+from airflow_docstatus.engine.lineage import LineageDataset
 from airflow_docstatus.engine.policy import DEFAULT_MAX_CONSECUTIVE_ERRORS, ErrorBudget, PollPolicy
 from airflow_docstatus.engine.status import DocStatus, State, format_ref
 
 if TYPE_CHECKING:
+    from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import Context
 
     from airflow_docstatus.engine.hook import DocStatusHook
@@ -60,7 +65,7 @@ def is_literal(value: Any) -> bool:
     return not hasattr(value, "resolve")  # an XComArg (or another value resolved at run time)
 
 
-class DocStatusSensor(BaseSensorOperator):
+class DocStatusSensor(PokeIntervalHook, BaseSensorOperator):
     """Waits for a vendor document to reach a terminal status.
 
     Vendor sensors subclass it and only name their ids, their connection
@@ -110,6 +115,7 @@ class DocStatusSensor(BaseSensorOperator):
         self._errors_loaded = False
         self._last_error: str | None = None
         self._last_status: DocStatus | None = None
+        self._succeeded_with: DocStatus | None = None  # the final status, for lineage
         self._deadline: float | None = None  # wall-clock epoch seconds, set when the task runs
         self._retry_after: float | None = None
         # The line (and its log level) to write with the next wait, one per poll.
@@ -218,6 +224,7 @@ class DocStatusSensor(BaseSensorOperator):
         return False
 
     def _succeed(self, context: Context, status: DocStatus) -> Any:
+        self._succeeded_with = status
         context["ti"].xcom_push(key=XCOM_DOCSTATUS_KEY, value=status.to_record())
         self.log.info("%s; done, returning %s", status.describe(), summarize_payload(status.payload))
         return status.payload
@@ -227,8 +234,9 @@ class DocStatusSensor(BaseSensorOperator):
         text = f"{protocol.display_name} reported a failure for {format_ref(status.ref)}: status {status.vendor_status}"
         return text + (f": {status.message}" if status.message else "")
 
-    def _get_next_poke_interval(self, started_at: Any, run_duration: Any, poke_count: int) -> float:
-        base = super()._get_next_poke_interval(started_at, run_duration, poke_count)
+    def next_poke_delay(self, base: float, run_duration: Any) -> float:
+        """Seconds to the next poke: Airflow's ``base`` interval through the poll policy (floor,
+        error backoff, ``Retry-After``, never past the timeout); logs the pending line with it."""
         delay = self._policy.next_delay(
             base=base,
             errors_in_row=self._errors.in_row,
@@ -238,6 +246,32 @@ class DocStatusSensor(BaseSensorOperator):
         level, line = self._pending
         self.log.log(level, "%s; next poll in %.1fs", line, delay)
         return delay
+
+    # lineage -------------------------------------------------------------------------
+    def lineage_datasets(self) -> tuple[list[LineageDataset], list[LineageDataset]]:
+        """The task's ``(inputs, outputs)`` as OpenLineage names them; subclasses that know them say.
+
+        Called after the task ran: the arguments are rendered, and a sensor that
+        succeeded finds its final status in ``self._succeeded_with``. The sensor
+        itself knows none (it is given ids, not documents).
+        """
+        return [], []
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage:
+        """The inputs and outputs of ``lineage_datasets()`` for the OpenLineage provider.
+
+        Only that provider calls it (it imports OpenLineage, which this provider
+        does not need otherwise: the ``openlineage`` extra). A failure to work
+        them out is logged and yields no datasets, never a failed task.
+        """
+        from airflow_docstatus.engine.openlineage import operator_lineage
+
+        try:
+            inputs, outputs = self.lineage_datasets()
+        except Exception as exc:  # lineage is best effort: never fail the task over it
+            self.log.warning("OpenLineage: could not work out this task's datasets: %s", type(exc).__name__)
+            inputs, outputs = [], []
+        return operator_lineage(inputs, outputs)
 
     # deferrable --------------------------------------------------------------------
     def execute(self, context: Context) -> Any:
@@ -251,15 +285,36 @@ class DocStatusSensor(BaseSensorOperator):
             self.hook.check_deferrable()  # e.g. an auth scheme the triggerer cannot run: refused before any call
         except InvalidInputError as exc:
             raise AirflowFailException(str(exc)) from None
-        try:
-            done = self.poke(context)  # a document that is already done needs no trigger
-        except AirflowFailException as exc:
-            if self.soft_fail:
-                raise AirflowSkipException("Skipping due to soft_fail is set to True.") from exc
-            raise
+        done = self._first_poke(context)  # a document that is already done needs no trigger
         if done:
             return done.xcom_value if isinstance(done, PokeReturnValue) else None
         self._defer()
+
+    def _first_poke(self, context: Context) -> bool | PokeReturnValue:
+        """The worker's poke before deferring, its exceptions handled as the task SDK's sensor handles a poke's.
+
+        A failure (``AirflowFailException``, a timeout) is a skip with ``soft_fail`` or
+        ``never_fail``; any other exception (e.g. the transient-error budget spent) is logged and
+        counts as "not done yet" with ``silent_fail`` (the wait goes on in the triggerer), a skip
+        with ``never_fail``, and is raised otherwise. A skip is raised as it is.
+        """
+        try:
+            return self.poke(context)
+        except (AirflowSensorTimeout, AirflowTaskTimeout, AirflowFailException) as exc:
+            if self.soft_fail:
+                raise AirflowSkipException("Skipping due to soft_fail is set to True.") from exc
+            if getattr(self, "never_fail", False):
+                raise AirflowSkipException("Skipping due to never_fail is set to True.") from exc
+            raise
+        except AirflowSkipException:
+            raise
+        except Exception as exc:
+            if getattr(self, "silent_fail", False):
+                self.log.error("Sensor poke failed: \n %s", traceback.format_exc())
+                return False
+            if getattr(self, "never_fail", False):
+                raise AirflowSkipException("Skipping due to never_fail is set to True.") from exc
+            raise
 
     def _started_at(self, context: Context) -> float:
         """When the wait began (epoch seconds): now, or in reschedule mode the first reschedule's start."""

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from airflow_docstatus._private_api import soap_envelope
 from airflow_docstatus.engine.errors import (
     DocStatusError,
     InvalidInputError,
@@ -157,7 +158,7 @@ class SoapService:
         self.location = location
 
     def operation_names(self) -> list[str]:
-        return sorted(self._binding._operations)
+        return sorted(self._binding.all())
 
     def header_value(self, element_qname: str, fields: Mapping[str, Any]) -> Any:
         """A SOAP header value of the WSDL's element ``element_qname``; ``ValueError`` if it has none."""
@@ -183,9 +184,7 @@ class SoapService:
         if headers:
             kwargs["_soapheaders"] = headers
         try:
-            envelope, http_headers = self._binding._create(
-                operation, (), kwargs, client=self._client, options={"address": address}
-            )
+            envelope, http_headers = soap_envelope(self._binding, operation, kwargs, client=self._client, address=address)
         except (ZeepError, TypeError, ValueError) as exc:
             raise ValueError(f"{operation}: {exc}") from None
         body = etree.tostring(envelope, xml_declaration=True, encoding="utf-8")
@@ -469,7 +468,7 @@ def _service_of(client: Any, location: str, version: str, operation: str, where:
     wanted = Soap11Binding if version == "1.1" else Soap12Binding
     for binding in client.wsdl.bindings.values():
         # Soap12Binding is not a subclass of Soap11Binding, so isinstance picks one version.
-        if isinstance(binding, wanted) and operation in binding._operations:
+        if isinstance(binding, wanted) and operation in binding.all():
             return SoapService(client, binding, version, location)
     raise PermanentError(
         f"{where}: the WSDL {redact_url(location)} has no SOAP {version} binding with the {operation} operation"

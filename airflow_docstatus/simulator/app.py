@@ -11,6 +11,7 @@ import asyncio
 import ssl
 import copy
 import dataclasses
+import importlib
 import importlib.resources
 import json
 import threading
@@ -21,7 +22,10 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from . import azure_translation, cora, expertai, leadtools, smartdocumentor
+from airflow_docstatus.vendors import VENDORS as ALL_VENDORS
+
+from . import cora, leadtools  # their URL prefixes, for SimulatorServer
+
 from .documents import (
     Document,
     DocumentStore,
@@ -58,12 +62,9 @@ class VendorModule(Protocol):
     def add_routes(self, app: web.Application, state: SimulatorState) -> None: ...
 
 
-VENDOR_MODULES: tuple[VendorModule, ...] = (
-    leadtools,
-    expertai,
-    smartdocumentor,
-    azure_translation,
-    cora,
+# One simulator module per vendor of airflow_docstatus/vendors.py, named as its ``module``.
+VENDOR_MODULES: tuple[VendorModule, ...] = tuple(
+    importlib.import_module(f"{__package__}.{vendor.module}") for vendor in ALL_VENDORS.values()
 )
 VENDORS: dict[str, VendorModule] = {module.NAME: module for module in VENDOR_MODULES}
 
