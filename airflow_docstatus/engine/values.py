@@ -9,6 +9,13 @@ from typing import Any
 from airflow_docstatus.engine.errors import InvalidInputError
 
 
+def is_literal(value: Any) -> bool:
+    """A value known at DAG parse time: not a Jinja template, not an XComArg."""
+    if isinstance(value, str):
+        return "{{" not in value
+    return value is None or isinstance(value, (int, float))
+
+
 def structured(value: Any, *, name: str, where: str, kind: type | tuple[type, ...] = dict) -> Any:
     """``value`` itself, or the ``kind`` (dict by default) that a template rendered as text.
 
