@@ -51,15 +51,21 @@ def for_the_triggerer(value: Any, *, task_id: str, name: str) -> Any:
     Airflow serializes ``start_trigger_args.trigger_kwargs`` with the DAG, and
     an XComArg in them comes back to the triggerer as an unresolved
     reference; a template string is rendered there like any other. Dicts and
-    lists are converted item by item. Only an XComArg of one task's XCom
-    (``task.output``, ``task.output["key"]``, a decorated task's result) can
-    be pulled so; any other (``.map()``, ``.zip()``...) raises ``ValueError``
-    at DAG parse time.
+    lists are converted item by item. Only an XComArg of one unmapped task's
+    XCom (``task.output``, ``task.output["key"]``, a decorated task's result)
+    can be pulled so; any other (``.map()``, ``.zip()``...) raises
+    ``ValueError`` at DAG parse time.
     """
     from airflow.sdk.definitions.xcom_arg import PlainXComArg, XComArg
 
     if isinstance(value, PlainXComArg):
-        return f"{{{{ task_instance.xcom_pull(task_ids={value.operator.task_id!r}, key={value.key!r}) }}}}"
+        # map_indexes=-1 asks for the one XCom of an unmapped task (GetXCom). Without it xcom_pull asks
+        # for every map index (GetXComSequenceSlice), which Airflow 3.3.2's triggerer does not serve:
+        # the request is refused and the rendering waits for an answer forever.
+        return (
+            f"{{{{ task_instance.xcom_pull(task_ids={value.operator.task_id!r}, key={value.key!r}, "
+            "map_indexes=-1) }}"
+        )
     if isinstance(value, XComArg):
         raise ValueError(
             f"{task_id}: with start_from_trigger=True, `{name}` may be an XComArg of one task's XCom "

@@ -47,19 +47,17 @@ class DocStatusEvent(TriggerEvent):
 
 
 class DocStatusTaskSuccessEvent(TaskSuccessEvent):
-    """Ends the task successfully from the triggerer, with its XComs; reads short in the task log.
+    """Ends the task successfully from the triggerer; its XComs are already pushed.
 
-    The triggerer logs the event's repr, which for a plain ``TaskSuccessEvent``
-    holds every XCom value, the whole payload included.
+    The XComs are not carried in the event: Airflow 3.3.2 stores an event's
+    ``xcoms`` JSON-encoded twice, so a downstream task's ``xcom_pull`` would
+    get the payload's JSON text instead of the payload (the REST API and the
+    UI decode it and show it right). The trigger pushes them itself, as a
+    worker would, through the task instance the triggerer gives it.
     """
 
     def __repr__(self) -> str:
-        xcoms = self.xcoms or {}
-        record = xcoms.get(XCOM_DOCSTATUS_KEY) or {}
-        about = {"status": "success", "docstatus": record}
-        if "return_value" in xcoms:
-            about["payload"] = xcoms["return_value"]
-        return f"DocStatusTaskSuccessEvent<{describe_event(about)}; task ended in the triggerer>"
+        return "DocStatusTaskSuccessEvent<success; the task ends in the triggerer, its XComs pushed>"
 
     __str__ = __repr__
 
@@ -89,10 +87,11 @@ class DocStatusTrigger(BaseTrigger):
         keeps it; with no ``timeout_after`` it is the moment ``run()`` starts.
     :param scheduler_timeout: seconds from the task's start to the scheduler's safety-net
         deadline (``StartTriggerArgs.timeout``, or ``execution_timeout`` if shorter).
-    :param end_from_trigger: end the task from the triggerer on success
-        (``TaskSuccessEvent`` with XComs ``return_value`` and ``docstatus``) when the
-        payload fits in an event (``EVENT_PAYLOAD_LIMIT``); larger payloads, failures,
-        timeouts and errors yield the usual event, which resumes the task on a worker.
+    :param end_from_trigger: on success, push XComs ``docstatus`` and ``return_value``
+        from the triggerer (through the task instance the triggerer sets, so a custom XCom
+        backend applies) and end the task with a ``TaskSuccessEvent``, when the payload fits
+        in an event (``EVENT_PAYLOAD_LIMIT``). Larger payloads, failures, timeouts, errors,
+        and a push that fails yield the usual event, which resumes the task on a worker.
         Only a trigger started by the scheduler may set it: the worker's ``execute_complete``
         cannot read a task-end event.
     :param push_return_value: with ``end_from_trigger``, push the payload as XCom
@@ -267,17 +266,40 @@ class DocStatusTrigger(BaseTrigger):
     def _describe_wait(self) -> str:
         return f"{self.hook_class.protocol_class.vendor} {format_ref(self.ref, ' ')}"
 
-    def _success(self, status: DocStatus) -> TriggerEvent:
-        """The success event: the task's end, with its XComs, or (large payload, classic path) the usual event."""
+    async def _success(self, status: DocStatus) -> TriggerEvent:
+        """The task's end, its XComs pushed; or the usual success event, for the worker to finish."""
         event = success_event(status)
-        if self.end_from_trigger and "payload" in event:
+        if self.end_from_trigger and "payload" in event and await self._push_xcoms(status):
             self.log.info("%s; done, returning %s", status.describe(), summarize_payload(status.payload))
-            xcoms: dict[str, Any] = {XCOM_DOCSTATUS_KEY: status.to_record()}
-            if self.push_return_value and status.payload is not None:
-                xcoms["return_value"] = status.payload
-            return DocStatusTaskSuccessEvent(xcoms=xcoms)
+            return DocStatusTaskSuccessEvent()
         self.log.info("%s; done", status.describe())
         return DocStatusEvent(event)
+
+    async def _push_xcoms(self, status: DocStatus) -> bool:
+        """Push ``docstatus`` and ``return_value`` as a worker would; False (and a warning) if that fails.
+
+        Through Airflow's XCom (the configured backend), ``SetXCom`` to the
+        triggerer's supervisor, for the task instance the triggerer gave this
+        trigger. Not through ``task_instance.axcom_push``: in the triggerer
+        its task is the serialized operator, which lacks the attribute
+        (``returns_dag_result``) that method reads in Airflow 3.3.2.
+        """
+        ti = self.task_instance
+        where = {name: getattr(ti, name, None) for name in ("dag_id", "task_id", "run_id", "map_index")}
+        if None in where.values():  # no task instance of the triggerer's: leave it to the worker
+            return False
+        try:
+            from airflow.sdk.execution_time.xcom import XCom
+
+            await XCom.aset(XCOM_DOCSTATUS_KEY, status.to_record(), **where)
+            if self.push_return_value and status.payload is not None:
+                await XCom.aset("return_value", status.payload, **where)
+        except Exception as exc:  # noqa: BLE001 - any failure: the worker finishes the task instead
+            self.log.warning(
+                "Could not push the XComs from the triggerer (%s); the task resumes on a worker", type(exc).__name__
+            )
+            return False
+        return True
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         try:  # ids rendered in the triggerer are checked here, before any call
@@ -309,7 +331,7 @@ class DocStatusTrigger(BaseTrigger):
                     last_error = None
                     last = status
                     if status.state is State.SUCCEEDED:
-                        yield self._success(status)
+                        yield await self._success(status)
                         return
                     if status.state is State.FAILED:
                         self.log.info("%s; the vendor reports a failure", status.describe())

@@ -39,6 +39,36 @@ TEXT = [{"ServiceType": "Recognition", "RecognitionType": "Text", "data": [{"Pag
 GUID = "0f8fad5b-d9cb-469f-a165-70867728950e"
 
 
+class TriggerSupervisorStandIn:
+    """The triggerer's end of the comms channel (``SUPERVISOR_COMMS``): records what the trigger sends."""
+
+    def __init__(self, fail: bool = False):
+        self.sent: list = []
+        self.fail = fail
+
+    async def asend(self, msg):
+        from airflow.sdk.execution_time.comms import SetXCom
+
+        if self.fail and isinstance(msg, SetXCom):
+            raise ConnectionError("the triggerer's supervisor is away")
+        self.sent.append(msg)
+
+    def xcoms(self) -> list:
+        from airflow.sdk.execution_time.comms import SetXCom
+
+        return [msg for msg in self.sent if isinstance(msg, SetXCom)]
+
+
+@pytest.fixture
+def comms(monkeypatch):
+    """Airflow's own XCom.aset, talking to a stand-in for the triggerer's supervisor."""
+    from airflow.sdk.execution_time import task_runner
+
+    stand_in = TriggerSupervisorStandIn()
+    monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", stand_in, raising=False)
+    return stand_in
+
+
 def built_in_the_triggerer(sensor_factory, conf: dict, *, timeout_after: datetime | None = None):
     """The trigger of ``sensor_factory()``'s task, built and rendered as the scheduler and triggerer do.
 
@@ -53,7 +83,9 @@ def built_in_the_triggerer(sensor_factory, conf: dict, *, timeout_after: datetim
     row_kwargs = Trigger._decrypt_kwargs(Trigger.encrypt_kwargs(args.trigger_kwargs))  # the Trigger row
     kwargs = {name: smart_decode_trigger_kwargs(value) for name, value in row_kwargs.items()}
     trigger = import_string(args.trigger_cls)(**kwargs)
-    trigger.task_instance = SimpleNamespace(task=task, task_id=task.task_id)  # the triggerer's RuntimeTaskInstance
+    trigger.task_instance = SimpleNamespace(  # the triggerer's RuntimeTaskInstance
+        task=task, task_id=task.task_id, dag_id="sft", run_id="manual__1", map_index=-1, try_number=1
+    )
     trigger.timeout_after = timeout_after
     trigger.render_template_fields(context={"dag_run": SimpleNamespace(conf=conf), "params": {}})
     return trigger, sensor
@@ -120,31 +152,54 @@ def test_every_sensor_has_its_ids_rendered_in_the_triggerer(factory, conf, expec
     assert trigger.conn_id == conn_id
 
 
+def pushed(comms) -> dict:
+    """What reached the triggerer's supervisor as SetXCom, by key (values as a worker's would be stored)."""
+    sent = comms.xcoms()
+    assert {(m.dag_id, m.task_id, m.run_id, m.map_index) for m in sent} == {("sft", "wait", "manual__1", -1)}
+    assert "sim-leadtools-secret" not in repr(sent)  # no secret in an XCom
+    return {msg.key: msg.value for msg in sent}
+
+
 @pytest.mark.asyncio
-async def test_a_document_done_ends_the_task_in_the_triggerer_with_both_xcoms(sim_connections):
+async def test_a_document_done_ends_the_task_in_the_triggerer_with_both_xcoms(sim_connections, comms):
     file_id = sim_connections.create("leadtools", [{"status": 100, "polls": 1}, {"status": 200, "payload": TEXT}])
     trigger, _ = built_in_the_triggerer(leadtools(), {"file_id": file_id})
     events = await events_of(with_clock(trigger, FakeClock()))
     assert len(events) == 1 and isinstance(events[0], TaskSuccessEvent)
     assert isinstance(events[0], DocStatusTaskSuccessEvent)
-    xcoms = events[0].xcoms
+    # pushed by the trigger through Airflow's XCom, as a worker would (not in the event: see the class)
+    xcoms = pushed(comms)
     assert set(xcoms) == {"return_value", "docstatus"}
     assert xcoms["return_value"] == TEXT
     assert xcoms["docstatus"]["ref"] == {"file_id": file_id} and xcoms["docstatus"]["state"] == "succeeded"
-    # the triggerer logs the event's repr: a summary, never the payload
+    # as it travels to the triggerer's supervisor: a task-end event, no payload (the triggerer logs its repr)
+    assert events[0].model_dump() == {"task_instance_state": "success", "xcoms": None}
     assert "sft" not in repr(events[0]) and "sft" not in str(events[0])
-    assert "payload: a list of 1 item(s)" in repr(events[0])
-    # as it travels to the triggerer's supervisor: a task-end event with its state
-    assert events[0].model_dump() == {"task_instance_state": "success", "xcoms": xcoms}
     assert sim_connections.document("leadtools", file_id)["status_calls"] == 2
 
 
 @pytest.mark.asyncio
-async def test_do_xcom_push_false_pushes_only_the_record(sim_connections):
+async def test_do_xcom_push_false_pushes_only_the_record(sim_connections, comms):
     file_id = sim_connections.create("leadtools", [{"status": 200, "payload": TEXT}])
     trigger, _ = built_in_the_triggerer(leadtools(do_xcom_push=False), {"file_id": file_id})
     [event] = await events_of(trigger)
-    assert isinstance(event, TaskSuccessEvent) and set(event.xcoms) == {"docstatus"}
+    assert isinstance(event, TaskSuccessEvent) and set(pushed(comms)) == {"docstatus"}
+
+
+@pytest.mark.asyncio
+async def test_a_failed_push_or_no_task_instance_leaves_the_end_to_the_worker(sim_connections, comms, capsys):
+    file_id = sim_connections.create("leadtools", [{"status": 200, "payload": TEXT}])
+    comms.fail = True
+    trigger, _ = built_in_the_triggerer(leadtools(), {"file_id": file_id})
+    [event] = await events_of(trigger)
+    assert type(event) is DocStatusEvent and event.payload["status"] == "success" and event.payload["payload"] == TEXT
+    assert "Could not push the XComs from the triggerer (ConnectionError)" in capsys.readouterr().out
+    comms.fail = False
+    bare, _ = built_in_the_triggerer(leadtools(), {"file_id": file_id})
+    bare.task_instance = None
+    [event] = await events_of(bare)
+    assert type(event) is DocStatusEvent and event.payload["status"] == "success"
+    assert comms.xcoms() == []
 
 
 @pytest.mark.asyncio
@@ -246,13 +301,17 @@ def test_an_xcomarg_id_becomes_a_template_pulling_it_and_an_upstream_task():
         by_key = LeadtoolsQuerySensor(task_id="by_key", file_id=uploaded["file"], start_from_trigger=True)
     assert wait.upstream_task_ids == {"upload"} and by_key.upstream_task_ids == {"upload"}
     assert wait.start_trigger_args.trigger_kwargs["file_id"] == (
-        "{{ task_instance.xcom_pull(task_ids='upload', key='return_value') }}"
+        "{{ task_instance.xcom_pull(task_ids='upload', key='return_value', map_indexes=-1) }}"
     )
     assert by_key.start_trigger_args.trigger_kwargs["file_id"] == (
-        "{{ task_instance.xcom_pull(task_ids='upload', key='file') }}"
+        "{{ task_instance.xcom_pull(task_ids='upload', key='file', map_indexes=-1) }}"
     )
     # rendered in the triggerer against the upstream task's XCom
-    ti = SimpleNamespace(xcom_pull=lambda task_ids, key: {"return_value": GUID, "file": GUID}[key])
+    def xcom_pull(task_ids, key, map_indexes):  # the one XCom of the unmapped upstream task (GetXCom)
+        assert (task_ids, map_indexes) == ("upload", -1)
+        return {"return_value": GUID, "file": GUID}[key]
+
+    ti = SimpleNamespace(xcom_pull=xcom_pull)
     trigger = import_string(wait.trigger_class_path)(**wait.start_trigger_args.trigger_kwargs)
     trigger.task_instance = SimpleNamespace(task=wait, task_id="wait")
     trigger.render_template_fields({"task_instance": ti})
