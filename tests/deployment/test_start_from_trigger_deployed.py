@@ -48,11 +48,16 @@ EXECUTOR_EVENT = re.compile(
 )
 
 
-DOC_SECONDS = 8  # every document waits this long, so each sensor really waits (and the classic one defers)
+DOC_SECONDS = 8  # every document waits this long, so each sensor really waits
 
 
 def leadtools_doc(deployment: AirflowDeployment, doc_id: str | None = None, seconds: float = DOC_SECONDS) -> str:
-    return deployment.simulator.create("leadtools", [{"status": 100, "seconds": seconds},
+    """A LEADTOOLS document that answers "processing" to the first look, then for ``seconds`` more, then succeeds.
+
+    Timed from the first look, not from its creation: a classic sensor's first
+    poke always finds it waiting and defers, however busy the machine.
+    """
+    return deployment.simulator.create("leadtools", [{"status": 100, "polls": 1}, {"status": 100, "seconds": seconds},
                                                      {"status": 200, "payload": TEXT}], doc_id)
 
 
@@ -94,7 +99,7 @@ def sft_run(deployment: AirflowDeployment) -> WatchedRun:
                        f"{uuid.uuid4()}:{uuid.uuid4()}")
     batch, document = azure.split(":")
     conf = {
-        "classic": leadtools_doc(deployment, seconds=2 * DOC_SECONDS),
+        "classic": leadtools_doc(deployment),
         "from_xcom": leadtools_doc(deployment),
         "azure_batch": batch,
         "azure_document": document,
@@ -195,10 +200,9 @@ def cpu_seconds(pid: int, *, group: bool) -> float:
 
 def test_bench_waits_started_in_the_triggerer_cost_no_worker_and_less_cpu(deployment):
     figures = {}
-    doc_seconds = 10 + 0.6 * BENCH_WAITS
+    doc_seconds = 10
     for mode in ("classic", "trigger"):
         dag_id = f"deploy_sft_bench_{mode}"
-        # long enough that every classic sensor's first poke finds its document still waiting
         ids = [leadtools_doc(deployment, seconds=doc_seconds) for _ in range(BENCH_WAITS)]
         scheduler, triggerer = deployment.processes["scheduler"].pid, deployment.processes["triggerer"].pid
         before = (cpu_seconds(scheduler, group=False), cpu_seconds(scheduler, group=True),
