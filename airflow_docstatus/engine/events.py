@@ -21,6 +21,8 @@ from typing import Any
 from airflow_docstatus.engine.status import DocStatus, format_ref
 
 EVENT_PAYLOAD_LIMIT = 64 * 1024
+# The XCom key of the normalized status record, pushed by the sensor (or by the trigger that ends the task).
+XCOM_DOCSTATUS_KEY = "docstatus"
 EVENT_STATUSES = frozenset({"success", "failed", "timeout", "error"})
 ERROR_KINDS = frozenset({"auth", "permanent", "invalid", "exhausted"})
 
