@@ -214,6 +214,8 @@ class RedisServer(_Server):
 
     def __init__(self) -> None:
         self.binary = os.environ.get("DOCSTATUS_REDIS_SERVER") or _binary("redis-server", "/usr/bin", self.ADVICE)
+        if not os.access(self.binary, os.X_OK):
+            raise ServiceUnavailable(f"{self.binary} (DOCSTATUS_REDIS_SERVER) is not an executable: {self.ADVICE}")
         super().__init__()
 
     @property
