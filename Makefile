@@ -3,7 +3,8 @@
 # make bench: set up with the benchmark extras, then run the triggerer-scale and import-cost benchmarks.
 # Each creates .venv and installs what it needs; nothing else is required.
 # make test also installs Debian's chromium for the browser check, if it is
-# missing and we are root or may use sudo (scripts/ensure-chromium.sh).
+# missing and we are root or may use sudo (scripts/ensure-chromium.sh), and
+# Debian's redis-server for the distributed deployment test (scripts/ensure-redis.sh).
 
 PYTHON ?= python3
 VENV := .venv
@@ -11,7 +12,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 BENCH_INSTALLED := $(VENV)/.bench-installed
 
-.PHONY: demo test bench setup browser clean
+.PHONY: demo test bench setup browser redis clean
 
 setup: $(INSTALLED) browser
 
@@ -25,7 +26,7 @@ demo: $(INSTALLED)
 	$(BIN)/python scripts/demo.py
 
 # The bench extra too: a test runs a tiny benchmark against every peer, so `make bench` cannot rot.
-test: $(BENCH_INSTALLED) browser
+test: $(BENCH_INSTALLED) browser redis
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 $(BENCH_INSTALLED): $(INSTALLED)
@@ -37,6 +38,9 @@ bench: $(BENCH_INSTALLED)
 
 browser:
 	@sh scripts/ensure-chromium.sh
+
+redis:
+	@sh scripts/ensure-redis.sh
 
 clean:
 	rm -rf $(VENV) .demo .airflow-test *.egg-info test-artifacts

@@ -467,6 +467,14 @@ async def _show_tokens(request: web.Request) -> web.Response:
     return web.json_response({"vendor": name, **request.app[STATE_KEY].tokens.summary(name)})
 
 
+async def _show_token_clients(request: web.Request) -> web.Response:
+    """``GET /_sim/tokens/{vendor}/clients``: token requests by client (the User-Agent's last product name)."""
+    name = _token_vendor(request)
+    if isinstance(name, web.Response):
+        return name
+    return web.json_response({"vendor": name, "by_client": request.app[STATE_KEY].tokens.requests_by_client(name)})
+
+
 async def _set_token_lifetime(request: web.Request) -> web.Response:
     name = _token_vendor(request)
     if isinstance(name, web.Response):
@@ -507,6 +515,7 @@ def create_app(scenario: ScenarioSource = None) -> web.Application:
     app.router.add_post("/_sim/start_faults/{vendor}", _queue_start_faults)
     app.router.add_get("/_sim/starts/{vendor}", _show_starts)
     app.router.add_get("/_sim/tokens/{vendor}", _show_tokens)
+    app.router.add_get("/_sim/tokens/{vendor}/clients", _show_token_clients)
     app.router.add_put("/_sim/tokens/{vendor}", _set_token_lifetime)
     app.router.add_post("/_sim/tokens/{vendor}/expire", _expire_tokens)
     for vendor in VENDORS.values():

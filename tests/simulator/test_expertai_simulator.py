@@ -509,3 +509,12 @@ def test_simulator_connection_points_the_auth_url_at_the_simulator(sim):
         f"{conn['host']}/status/{task_id}", headers={"Authorization": f"Bearer {token.text}"}, timeout=5
     )
     assert answer.status_code == 200
+
+
+def test_token_requests_are_shown_by_client(sim):
+    bearer(sim)  # requests
+    requests.post(f"{sim.url}/expertai/oauth2/token", json={}, headers={"User-Agent": "Python/3.11 aiohttp/3.14"},
+                  timeout=5)  # refused (400), counted all the same
+    clients = requests.get(f"{sim.url}/_sim/tokens/expertai/clients", timeout=5).json()
+    assert clients == {"vendor": "expertai", "by_client": {"python-requests": 1, "aiohttp": 1}}
+    assert requests.get(f"{sim.url}/_sim/tokens/leadtools/clients", timeout=5).status_code == 404
