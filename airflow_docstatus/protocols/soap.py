@@ -36,6 +36,7 @@ from airflow_docstatus.engine.errors import (
     TransientError,
     printable,
 )
+from airflow_docstatus.engine.policy import SharedFailure
 from airflow_docstatus.engine.settings import ConnectionSettings, url_origin
 
 SOAP_VERSIONS = ("1.1", "1.2")
@@ -281,29 +282,15 @@ WSDL_FAILURE_BACKOFF = 2.0
 WSDL_FAILURE_BACKOFF_CAP = 60.0
 
 
-class _LoadSlot:
+class _LoadSlot(SharedFailure):
     """The load of one WSDL for one connection: under way (``pending``), or failed recently."""
 
+    backoff = WSDL_FAILURE_BACKOFF
+    backoff_cap = WSDL_FAILURE_BACKOFF_CAP
+
     def __init__(self) -> None:
+        super().__init__()
         self.pending: concurrent.futures.Future | None = None
-        self.failure: DocStatusError | None = None
-        self.failures_in_row = 0
-        self.retry_at = 0.0
-
-    def raise_recent_failure(self, now: float) -> None:
-        failure = self.failure
-        if failure is None or now >= self.retry_at:
-            return
-        if isinstance(failure, TransientError):
-            raise TransientError(str(failure), retry_after=self.retry_at - now, http_status=failure.http_status)
-        if isinstance(failure, PermanentError):
-            raise type(failure)(str(failure), http_status=failure.http_status)
-        raise type(failure)(str(failure))
-
-    def failed(self, error: DocStatusError, now: float) -> None:
-        self.failures_in_row += 1
-        self.failure = error
-        self.retry_at = now + min(WSDL_FAILURE_BACKOFF * 2 ** (self.failures_in_row - 1), WSDL_FAILURE_BACKOFF_CAP)
 
 
 class WsdlCache:
