@@ -43,6 +43,14 @@ COMMON_FIELDS: dict[str, dict[str, Any]] = {
             "expert.ai 64 MiB, LEADTOOLS 16 MiB, Azure 4 MiB, Cora and SmartDocumentor 1 MiB)"
         ),
     },
+    "max_requests_per_second": {
+        "label": "Most requests per second",
+        "schema": {"type": ["number", "null"]},
+        "description": (
+            "a ceiling on this connection's requests (e.g. 5), shared by every trigger of it in a triggerer "
+            "and every sensor of it in a worker process (empty: none)"
+        ),
+    },
 }
 COMMON_PLACEHOLDERS = {
     "verify": "true",
@@ -50,6 +58,7 @@ COMMON_PLACEHOLDERS = {
     "read_timeout": "30",
     "call_timeout": "60",
     "max_body_bytes": "empty: the vendor's default",
+    "max_requests_per_second": "empty: no ceiling",
 }
 
 # Each vendor's form (airflow_docstatus/vendors.py), its hook, and the common fields added below.

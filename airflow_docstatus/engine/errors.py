@@ -36,6 +36,20 @@ class TransientError(DocStatusError):
         self.http_status = http_status
 
 
+class NoRequestSlotError(TransientError):
+    """The connection's ``max_requests_per_second`` leaves no request slot before the wait's deadline.
+
+    No request went out and none can before the deadline: the wait ends in a
+    timeout at its deadline whose message says so (the sensor and the trigger
+    do not count it as a transient error). ``slot_in`` is when the next free
+    slot comes, in seconds from now.
+    """
+
+    def __init__(self, message: str, *, slot_in: float):
+        super().__init__(message)
+        self.slot_in = slot_in
+
+
 class PermanentError(DocStatusError):
     """The vendor refused the request for good."""
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import weakref
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseHook
@@ -65,10 +67,82 @@ async def aget_connection(conn_id: str) -> Any:
 
 
 def forget_connection(conn_id: str) -> None:
-    """Drop a connection loaded in this event loop, so the next user loads it afresh."""
-    loaded = _LOADED.get(asyncio.get_running_loop())
+    """Drop a connection loaded in this event loop, and the hooks shared on it, so the next user loads it afresh."""
+    loop = asyncio.get_running_loop()
+    loaded = _LOADED.get(loop)
     if loaded is not None:
         loaded.pop(conn_id, None)
+    shared = _SHARED.get(loop)
+    if shared is not None:
+        for key in [key for key in shared if key[1] == conn_id]:
+            del shared[key]  # its users keep it until they release it
+
+
+class _SharedHook:
+    """One hook serving every trigger of a connection (and options) in an event loop, counted by users."""
+
+    __slots__ = ("fresh_until", "hook", "key", "users")
+
+    def __init__(self, hook: DocStatusHook, key: tuple[Any, ...], fresh_until: float) -> None:
+        self.hook, self.key, self.fresh_until, self.users = hook, key, fresh_until, 0
+
+
+_SHARED: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[Any, ...], _SharedHook]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def acquire_shared_hook(hook_class: type[DocStatusHook], conn_id: str, options: Mapping[str, Any]) -> DocStatusHook:
+    """The hook every trigger of ``conn_id`` (with these protocol options) shares in the running event loop.
+
+    One hook means one set of connection settings, one protocol and one
+    transport for all of them, instead of one each per waiting trigger (fewer
+    objects for the garbage collector to walk). A trigger joining after
+    ``CONNECTION_CACHE_SECONDS`` gets a hook built afresh (so a changed
+    connection is read, as before), and ``forget_connection`` (after an
+    authentication failure) makes the next one build afresh at once. Give it
+    back with ``release_shared_hook``; the last user closes it.
+    """
+    loop = asyncio.get_running_loop()
+    table = _SHARED.setdefault(loop, {})
+    key = (hook_class, conn_id, json.dumps(options, sort_keys=True, default=repr))
+    entry = table.get(key)
+    if entry is None or loop.time() >= entry.fresh_until:
+        entry = table[key] = _SharedHook(hook_class(conn_id, **options), key, loop.time() + CONNECTION_CACHE_SECONDS)
+    entry.users += 1
+    entry.hook._shared = entry
+    return entry.hook
+
+
+async def release_shared_hook(hook: DocStatusHook) -> None:
+    """Give back a hook of ``acquire_shared_hook``: the last user closes it (and so lets go of its session)."""
+    entry = hook._shared
+    if entry is None:
+        await hook.aclose()
+        return
+    entry.users -= 1
+    if entry.users > 0:
+        return
+    table = _SHARED.get(asyncio.get_running_loop())
+    if table is not None and table.get(entry.key) is entry:
+        del table[entry.key]
+    hook._shared = None
+    await hook.aclose()
+
+
+class StatusCall:
+    """A status call built once per wait: the checked ids (``ref``) and the request that asks for them.
+
+    The URL, query and headers of a wait's status call do not change from
+    poll to poll, so a trigger builds them once (``DocStatusHook.aprepare_status``)
+    and sends the same request on every poll (``DocStatusHook.apoll``); a
+    token, when the vendor uses one, is still put on each send.
+    """
+
+    __slots__ = ("ref", "request")
+
+    def __init__(self, ref: dict[str, Any], request: HttpRequest) -> None:
+        self.ref, self.request = ref, request
 
 
 def _field_behaviour(hook_class: type[DocStatusHook]) -> dict[str, Any]:
@@ -135,6 +209,7 @@ class DocStatusHook(BaseHook):
         self._sync: SyncTransport | None = None
         self._async: AsyncTransport | None = None
         self._cached_token_key: str | None = None
+        self._shared: _SharedHook | None = None  # set while shared by triggers (acquire_shared_hook)
 
     # connection --------------------------------------------------------------
     def _load(self, connection: Any) -> VendorProtocol:
@@ -173,7 +248,10 @@ class DocStatusHook(BaseHook):
         """Like ``protocol``, loading the connection without blocking the event loop."""
         if self._protocol is not None:
             return self._protocol
-        protocol = self._load(await aget_connection(self.conn_id))
+        connection = await aget_connection(self.conn_id)
+        if self._protocol is not None:  # another user of this (shared) hook loaded it meanwhile
+            return self._protocol
+        protocol = self._load(connection)
         from airflow_docstatus._compat import amask_secret
 
         for secret in self._derived_secrets():
@@ -288,7 +366,8 @@ class DocStatusHook(BaseHook):
 
             await self.aprotocol()
             assert self._settings is not None
-            self._async = AsyncTransport(self._settings)
+            if self._async is None:  # no await between this test and the assignment: one transport per hook
+                self._async = AsyncTransport(self._settings)
         return self._async
 
     async def asend(self, request: HttpRequest, remaining: float | None = None) -> HttpResponse:
@@ -337,12 +416,21 @@ class DocStatusHook(BaseHook):
         As ``check_status``; an answer larger than ``PARSE_OFF_LOOP_BYTES`` is
         parsed in a worker thread, so a large result does not stall the loop.
         """
+        return await self.apoll(await self.aprepare_status(**ids), remaining)
+
+    async def aprepare_status(self, **ids: Any) -> StatusCall:
+        """The status call for ``ids``, built once for a wait of many polls (``InvalidInputError`` for bad ids)."""
         ref = self.protocol_class.checked_ref(**ids)
         protocol = await self.aprotocol()
-        answer = await self.asend(protocol.status_request(ref), remaining)
+        return StatusCall(ref, protocol.status_request(ref))
+
+    async def apoll(self, call: StatusCall, remaining: float | None = None) -> DocStatus:
+        """Send a prepared status call once and read its answer, as ``acheck_status`` does."""
+        protocol = await self.aprotocol()
+        answer = await self.asend(call.request, remaining)
         if len(answer.body) > PARSE_OFF_LOOP_BYTES:
-            return await asyncio.to_thread(protocol.interpret, ref, answer)
-        return protocol.interpret(ref, answer)
+            return await asyncio.to_thread(protocol.interpret, call.ref, answer)
+        return protocol.interpret(call.ref, answer)
 
     async def aclose(self) -> None:
         """Let go of the shared aiohttp session; the last user closes it."""

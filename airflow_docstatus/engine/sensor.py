@@ -24,6 +24,7 @@ from airflow_docstatus._compat import (
 from airflow_docstatus._private_api import PokeIntervalHook
 from airflow_docstatus.engine.errors import (
     InvalidInputError,
+    NoRequestSlotError,
     PermanentError,
     TransientError,
     TransientErrorsExhausted,
@@ -31,6 +32,7 @@ from airflow_docstatus.engine.errors import (
 from airflow_docstatus.engine.events import XCOM_DOCSTATUS_KEY, Outcome, summarize_payload, timeout_message
 from airflow_docstatus.engine.lineage import LineageDataset
 from airflow_docstatus.engine.policy import DEFAULT_MAX_CONSECUTIVE_ERRORS, ErrorBudget, PollPolicy
+from airflow_docstatus.engine.progress import ProgressLog
 from airflow_docstatus.engine.status import DocStatus, State, format_ref
 from airflow_docstatus.engine.values import is_literal
 
@@ -46,6 +48,10 @@ if TYPE_CHECKING:
 # to the task instance across all its tries, so the value names its try
 # (``{"try_number": n, "in_row": k}``) and a count left by an earlier try is ignored.
 ERRORS_STATE_KEY = "docstatus_transient_errors_in_row"
+# Likewise, what the last progress line at INFO said and when (``engine/progress.py``), so a
+# reschedule-mode wait writes a line on a change and "still waiting" once a minute, not every poke:
+# ``{"try_number": n, "key": [...], "at": epoch seconds}``, written only with an INFO line.
+PROGRESS_STATE_KEY = "docstatus_progress_line"
 # How long the scheduler waits past the trigger's own deadline before it times
 # the task out itself: a safety net for a triggerer that died mid-wait.
 DEFER_TIMEOUT_GRACE = timedelta(minutes=5)
@@ -142,6 +148,8 @@ class DocStatusSensor(PokeIntervalHook, BaseSensorOperator):
     hook_class: ClassVar[type[DocStatusHook]]
     trigger_class_path: ClassVar[str]
     ui_color = "#e8f4ea"
+    # A seam for tests that need a clock they control (the progress lines' "once a minute").
+    _now = staticmethod(time.time)
     start_trigger_args = _StartTriggerArgs()  # type: ignore[assignment]
 
     def __init__(
@@ -176,8 +184,9 @@ class DocStatusSensor(PokeIntervalHook, BaseSensorOperator):
         self._succeeded_with: DocStatus | None = None  # the final status, for lineage
         self._deadline: float | None = None  # wall-clock epoch seconds, set when the task runs
         self._retry_after: float | None = None
-        # The line (and its log level) to write with the next wait, one per poll.
-        self._pending: tuple[int, str] = (logging.INFO, "waiting")
+        # What to write with the next wait: (level, text), or (status, the ProgressLog's line choice).
+        self._pending: tuple[Any, Any] = (logging.INFO, "waiting")
+        self._progress: ProgressLog | None = None
 
     # what this sensor waits on -------------------------------------------------
     @property
@@ -213,6 +222,11 @@ class DocStatusSensor(PokeIntervalHook, BaseSensorOperator):
         try:
             # the hook checks the ids before any call; the call is cut at the deadline
             status = self.hook.check_status(remaining=self._remaining(), **self._ids)
+        except NoRequestSlotError as exc:  # the connection's ceiling: no call before the deadline, not an error
+            self._last_error = str(exc)
+            self.log.warning("%s; the wait times out at its deadline", exc)
+            self._pending = (logging.WARNING, "no request slot before the deadline")
+            return False
         except TransientError as exc:
             self._retry_after = exc.retry_after
             self._last_error = str(exc)
@@ -229,6 +243,7 @@ class DocStatusSensor(PokeIntervalHook, BaseSensorOperator):
                 exc,
             )
             self._pending = (logging.WARNING, "retrying after a transient error")
+            self._progress_log(context).forget()  # the first good answer after it is written again
             return False
         except (PermanentError, InvalidInputError) as exc:
             raise AirflowFailException(str(exc)) from None
@@ -278,8 +293,31 @@ class DocStatusSensor(PokeIntervalHook, BaseSensorOperator):
         if status.state is State.FAILED:
             raise AirflowFailException(self._failure_message(status))
         self._retry_after = status.retry_after
-        self._pending = (status.log_level, status.describe())
+        progress = self._progress_log(context)
+        line = progress.decide(status, self._now())
+        self._pending = (status, line)
+        store = context.get("task_state_store") if self.reschedule else None
+        if store is not None and line is not None:  # the next poke runs in a new process: keep what was said
+            store.set(PROGRESS_STATE_KEY, {"try_number": _try_number(context), **progress.state()})
         return False
+
+    def _progress_log(self, context: Context | None = None) -> ProgressLog:
+        """This wait's ``ProgressLog``; in reschedule mode restored from the task state store (Airflow 3.3+)."""
+        if self._progress is None:
+            since = self._now() if self._deadline is None else self._deadline - self.timeout
+            self._progress = ProgressLog(since=since)
+            store = context.get("task_state_store") if (context is not None and self.reschedule) else None
+            kept = store.get(PROGRESS_STATE_KEY, None) if store is not None else None
+            if isinstance(kept, Mapping) and kept.get("try_number") == _try_number(context):  # type: ignore[arg-type]
+                self._progress.restore(kept)
+        return self._progress
+
+    def _pending_line(self) -> tuple[int, str]:
+        """The level and text of the pending line, for the line written on deferring."""
+        first, second = self._pending
+        if isinstance(first, DocStatus):
+            return first.log_level, first.describe()
+        return first, second
 
     def _succeed(self, context: Context, status: DocStatus) -> Any:
         self._succeeded_with = status
@@ -294,15 +332,19 @@ class DocStatusSensor(PokeIntervalHook, BaseSensorOperator):
 
     def next_poke_delay(self, base: float, run_duration: Any) -> float:
         """Seconds to the next poke: Airflow's ``base`` interval through the poll policy (floor,
-        error backoff, ``Retry-After``, never past the timeout); logs the pending line with it."""
+        error backoff, ``Retry-After``, never past the timeout); logs the pending line with it:
+        a status at INFO when it changed or once a minute (``engine/progress.py``), else at DEBUG."""
         delay = self._policy.next_delay(
             base=base,
             errors_in_row=self._errors.in_row,
             retry_after=self._retry_after,
             remaining=self.timeout - run_duration(),
         )
-        level, line = self._pending
-        self.log.log(level, "%s; next poll in %.1fs", line, delay)
+        first, second = self._pending
+        if isinstance(first, DocStatus):  # a status: at INFO on a change or once a minute, else at DEBUG
+            self._progress_log().emit(self.log, second, first, delay, self._now())
+        else:
+            self.log.log(first, "%s; next poll in %.1fs", second, delay)
         return delay
 
     # lineage -------------------------------------------------------------------------
@@ -404,10 +446,11 @@ class DocStatusSensor(PokeIntervalHook, BaseSensorOperator):
             max_wait=None if self.max_wait is None else self.max_wait.total_seconds(),
             errors_in_row=self._errors.in_row,  # the count goes on in the triggerer
             last_error=self._last_error if self._errors.in_row else None,
+            waiting_since=end_time - self.timeout,
             **self._extra_trigger_kwargs(),
         )
         deadline = datetime.fromtimestamp(end_time, tz=timezone.utc).isoformat(timespec="seconds")
-        level, line = self._pending
+        level, line = self._pending_line()
         self.log.log(
             level,
             "%s; deferring to the triggerer (%s), polling every %.0fs until %s",

@@ -19,6 +19,8 @@ MAX_SECONDS = 86400.0
 # A cap on any answer's body when the vendor declares none (see VendorProtocol.max_body_bytes).
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 MAX_BODY_BYTES_LIMIT = 1024 * 1024 * 1024
+# The highest ``max_requests_per_second`` accepted: above it the ceiling would be no ceiling.
+MAX_REQUESTS_PER_SECOND_LIMIT = 10000.0
 
 
 class ConnectionLike(Protocol):
@@ -86,6 +88,23 @@ def _parse_bytes(extra: Mapping[str, Any], key: str, default: int, conn_id: str)
     return count
 
 
+def _parse_rate(extra: Mapping[str, Any], key: str, conn_id: str) -> float | None:
+    """A request ceiling in requests per second (above 0, at most the limit), or None when not set."""
+    value = extra.get(key)
+    if value is None:
+        return None
+    try:
+        rate = float(value)
+    except (TypeError, ValueError):
+        rate = float("nan")
+    if isinstance(value, bool) or not math.isfinite(rate) or not 0 < rate <= MAX_REQUESTS_PER_SECOND_LIMIT:
+        raise InvalidInputError(
+            f"connection {conn_id!r}: extra {key!r} must be a number of requests per second above 0 and at "
+            f"most {MAX_REQUESTS_PER_SECOND_LIMIT:.0f} (e.g. 5 or 0.5), got {value!r}"
+        )
+    return rate
+
+
 def base_url_of(conn: ConnectionLike, default: str) -> str:
     """The API base URL: ``host`` when it is a URL, else built from host, port and schema.
 
@@ -151,6 +170,7 @@ class ConnectionSettings:
     read_timeout: float = DEFAULT_READ_TIMEOUT
     call_timeout: float = DEFAULT_CALL_TIMEOUT
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    max_requests_per_second: float | None = None
 
     @classmethod
     def from_connection(
@@ -168,7 +188,10 @@ class ConnectionSettings:
         (seconds between two bytes, default 30), ``call_timeout`` (seconds for a
         whole call, default 60; a call is also cut at the wait's deadline) and
         ``max_body_bytes`` (the cap on any answer's body, compressed and
-        inflated; default per vendor). An extra that is null or blank counts as not set.
+        inflated; default per vendor) and ``max_requests_per_second`` (a ceiling on the
+        connection's requests, shared by every trigger of it in an event loop and by
+        every sensor and hook of it in a process; default none, see ``engine/ceiling.py``).
+        An extra that is null or blank counts as not set.
         """
         conn_id = conn.conn_id
         if expected_type and conn.conn_type and conn.conn_type != expected_type:
@@ -193,6 +216,7 @@ class ConnectionSettings:
             read_timeout=_parse_seconds(extra, "read_timeout", DEFAULT_READ_TIMEOUT, conn_id),
             call_timeout=_parse_seconds(extra, "call_timeout", DEFAULT_CALL_TIMEOUT, conn_id),
             max_body_bytes=_parse_bytes(extra, "max_body_bytes", default_max_body_bytes, conn_id),
+            max_requests_per_second=_parse_rate(extra, "max_requests_per_second", conn_id),
         )
 
     @property

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import aiohttp
 
@@ -18,6 +19,9 @@ from airflow_docstatus.engine.errors import InvalidInputError, PermanentError, T
 from airflow_docstatus.engine.http import ACCEPT_ENCODING, BoundedBody, HttpRequest, HttpResponse, call_budget
 from airflow_docstatus.engine.settings import ConnectionSettings
 from airflow_docstatus.engine.tokens import TokenSlot
+
+if TYPE_CHECKING:
+    from airflow_docstatus.engine.ceiling import RequestCeiling
 
 
 @dataclass
@@ -103,6 +107,7 @@ class AsyncTransport:
         self._settings = settings
         self._pool = pool
         self._session: aiohttp.ClientSession | None = None
+        self._ceiling: RequestCeiling | None = None
 
     def _lease(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -118,12 +123,22 @@ class AsyncTransport:
         """Send ``request`` and read its answer, within the connection's ``call_timeout`` and ``remaining`` seconds.
 
         As ``SyncTransport.send``: the body is capped at ``max_body_bytes`` on
-        the wire and inflated (``BodyTooLargeError``); connection trouble and
+        the wire and inflated (``BodyTooLargeError``); with ``max_requests_per_second`` it
+        first waits (without blocking the loop) for the connection's next request slot, or
+        raises ``NoRequestSlotError`` when that lies past the call's time; connection trouble and
         running out of time raise ``TransientError``; TLS failures ``PermanentError``.
         """
         session = self._lease()
         settings = self._settings
         budget = call_budget(settings, remaining)
+        if settings.max_requests_per_second is not None:  # the connection's ceiling, shared in this loop
+            if self._ceiling is None:
+                from airflow_docstatus.engine.ceiling import async_ceiling
+
+                self._ceiling = async_ceiling(settings.conn_id, settings.max_requests_per_second)
+            waited = await self._ceiling.wait_async(None if remaining is None else budget)
+            if remaining is not None:
+                budget = max(budget - waited, 0.001)
         timeout = aiohttp.ClientTimeout(
             total=budget, sock_connect=settings.connect_timeout, sock_read=settings.read_timeout
         )

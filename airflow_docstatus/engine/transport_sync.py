@@ -61,12 +61,21 @@ class SyncTransport:
         """Send ``request`` and read its answer, within the connection's ``call_timeout`` and ``remaining`` seconds.
 
         The body is read as it arrives and capped at ``max_body_bytes`` on the
-        wire and inflated (``BodyTooLargeError``). Connection trouble and a
+        wire and inflated (``BodyTooLargeError``). With ``max_requests_per_second``
+        it first waits for the connection's next request slot (``engine/ceiling.py``),
+        or raises ``NoRequestSlotError`` when that slot lies past the call's time. Connection trouble and a
         call that runs out of time raise ``TransientError``; a TLS failure
         raises ``PermanentError``.
         """
         settings = self._settings
         budget = call_budget(settings, remaining)
+        if settings.max_requests_per_second is not None:  # the connection's ceiling, shared in this process
+            from airflow_docstatus.engine.ceiling import sync_ceiling
+
+            ceiling = sync_ceiling(settings.conn_id, settings.max_requests_per_second)
+            waited = ceiling.wait_sync(None if remaining is None else budget)
+            if remaining is not None:
+                budget = max(budget - waited, 0.001)
         give_up_at = time.monotonic() + budget
         headers = {"Accept-Encoding": ACCEPT_ENCODING, **request.headers}
         try:

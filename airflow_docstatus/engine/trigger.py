@@ -13,6 +13,7 @@ from airflow.triggers.base import BaseTrigger, TaskSuccessEvent, TriggerEvent
 from airflow_docstatus.engine.errors import (
     AuthenticationError,
     InvalidInputError,
+    NoRequestSlotError,
     PermanentError,
     TransientError,
     TransientErrorsExhausted,
@@ -27,8 +28,15 @@ from airflow_docstatus.engine.events import (
     timeout_event,
     timeout_message,
 )
-from airflow_docstatus.engine.hook import DocStatusHook, forget_connection
+from airflow_docstatus.engine.hook import (
+    DocStatusHook,
+    StatusCall,
+    acquire_shared_hook,
+    forget_connection,
+    release_shared_hook,
+)
 from airflow_docstatus.engine.policy import DEFAULT_MAX_CONSECUTIVE_ERRORS, ErrorBudget, PollPolicy
+from airflow_docstatus.engine.progress import ProgressLog
 from airflow_docstatus.engine.status import DocStatus, State, format_ref
 from airflow_docstatus.engine.values import is_literal
 
@@ -97,6 +105,9 @@ class DocStatusTrigger(BaseTrigger):
         cannot read a task-end event.
     :param push_return_value: with ``end_from_trigger``, push the payload as XCom
         ``return_value`` (the operator's ``do_xcom_push``).
+    :param waiting_since: when the wait began, as wall-clock epoch seconds (the sensor's first
+        poke), for the progress lines' "waited ..."; default: the deadline minus ``timeout``
+        for a trigger started by the scheduler, else the moment ``run()`` starts.
 
     The ids, the options and the connection id are kept as attributes named as
     the sensor's arguments (``file_id``, ``leadtools_conn_id``...), so the
@@ -114,6 +125,20 @@ class DocStatusTrigger(BaseTrigger):
     most ceil(elapsed/poll_interval) + 1 status calls. A timeout names the last
     status seen and, after transient errors, the last error. Every call is cut
     at the deadline (with a short grace for the last look).
+
+    Progress lines (``engine/progress.py``): one at INFO when the status, its
+    progress or its message changes (the first poll's included), otherwise one
+    "still waiting" line at most once a minute, and every poll at DEBUG; each
+    names the status, how long the wait has lasted and the next poll.
+
+    What does not change from poll to poll is built once: the checked ids and
+    the status request (``StatusCall``). Every trigger of one connection in
+    one event loop shares one hook (``acquire_shared_hook``: one set of
+    settings, one protocol, one transport and its aiohttp session). With the
+    connection's ``max_requests_per_second``, each poll waits for its slot
+    (``engine/ceiling.py``); when no slot comes before the deadline, no call
+    is made and the wait times out at its deadline, the timeout naming the
+    ceiling as its last error (it is not counted as a transient error).
 
     Only data is serialized (ids, connection id, numbers), never a secret, so
     a triggerer restart rebuilds the trigger with the same deadline.
@@ -141,6 +166,7 @@ class DocStatusTrigger(BaseTrigger):
         scheduler_timeout: float | None = None,
         end_from_trigger: bool = False,
         push_return_value: bool = True,
+        waiting_since: float | None = None,
         **ids_and_options: Any,
     ) -> None:
         super().__init__()
@@ -173,6 +199,7 @@ class DocStatusTrigger(BaseTrigger):
         self.scheduler_timeout = None if scheduler_timeout is None else float(scheduler_timeout)
         self.end_from_trigger = bool(end_from_trigger)
         self.push_return_value = bool(push_return_value)
+        self.waiting_since = None if waiting_since is None else float(waiting_since)
         if self.max_wait is not None and self.max_wait < 0:
             raise ValueError(f"{type(self).__name__}: max_wait must be a number of seconds >= 0, got {max_wait!r}")
         self.policy = PollPolicy(
@@ -234,6 +261,8 @@ class DocStatusTrigger(BaseTrigger):
             kwargs.update(timeout=self.timeout, scheduler_timeout=self.scheduler_timeout)
         if self.end_from_trigger:
             kwargs.update(end_from_trigger=True, push_return_value=self.push_return_value)
+        if self.waiting_since is not None:
+            kwargs["waiting_since"] = self.waiting_since
         return f"{type(self).__module__}.{type(self).__qualname__}", kwargs
 
     def _remaining(self) -> float | None:
@@ -267,6 +296,14 @@ class DocStatusTrigger(BaseTrigger):
             self.policy.next_delay(),
             deadline,
         )
+
+    def _waiting_since(self) -> float:
+        """When the wait began (epoch seconds), for the progress lines."""
+        if self.waiting_since is not None:
+            return self.waiting_since
+        if self.timeout is not None and self.end_time is not None:
+            return self.end_time - self.timeout
+        return self._now()
 
     def _describe_wait(self) -> str:
         return f"{self.hook_class.protocol_class.vendor} {format_ref(self.ref, ' ')}"
@@ -309,14 +346,16 @@ class DocStatusTrigger(BaseTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         try:  # ids rendered in the triggerer are checked here, before any call
             ref = self.ref
-            hook = self.hook_class(self.conn_id, **self.options)
             self._start()
+            hook = acquire_shared_hook(self.hook_class, self.conn_id, self.options)
         except InvalidInputError as exc:
             yield DocStatusEvent(error_event("invalid", str(exc)))
             return
         errors = ErrorBudget(self.max_consecutive_errors, in_row=self.errors_in_row)
         last_error = self.last_error if self.errors_in_row else None
         last: DocStatus | None = None
+        progress = ProgressLog(since=self._waiting_since())
+        call: StatusCall | None = None
         polls = 0
         try:
             if not self.poll_immediately:
@@ -325,11 +364,21 @@ class DocStatusTrigger(BaseTrigger):
                 retry_after: float | None = None
                 polls += 1
                 try:
-                    status = await hook.acheck_status(remaining=self._remaining(), **ref)
+                    if call is None:  # built once: the checked ids, the URL, the headers
+                        call = await hook.aprepare_status(**ref)
+                    status = await hook.apoll(call, self._remaining())
+                except NoRequestSlotError as exc:  # the connection's ceiling leaves no call before the deadline
+                    self.log.warning("%s; the wait times out at its deadline", exc)
+                    remaining = self._remaining()
+                    if remaining is not None and remaining > 0:
+                        await self._sleep(remaining)
+                    yield DocStatusEvent(timeout_event(timeout_message(self.end_time, last, str(exc)), last))
+                    return
                 except TransientError as exc:
                     retry_after = exc.retry_after
                     last_error = str(exc)
                     errors.failed(exc)
+                    progress.forget()  # the first good answer after it is written again
                     self.log.warning("Transient error %d of %d in a row: %s", errors.in_row, errors.limit, exc)
                 else:
                     errors.succeeded()
@@ -353,7 +402,7 @@ class DocStatusTrigger(BaseTrigger):
                 if remaining is not None and delay >= remaining:
                     delay = max(remaining, self.policy.floor)  # one last look, at the deadline
                 if last is not None and errors.in_row == 0:
-                    self.log.log(last.log_level, "%s; next poll in %.1fs", last.describe(), delay)
+                    progress.log(self.log, last, delay, self._now())
                 await self._sleep(delay)
         except TransientErrorsExhausted as exc:
             yield DocStatusEvent(error_event("exhausted", str(exc)))
@@ -365,7 +414,7 @@ class DocStatusTrigger(BaseTrigger):
         except InvalidInputError as exc:
             yield DocStatusEvent(error_event("invalid", str(exc)))
         finally:
-            await hook.aclose()
+            await release_shared_hook(hook)
 
     async def on_kill(self) -> None:
         """Cancel the job when a person kills the deferred task, if ``cancel_on_kill`` asks for it.

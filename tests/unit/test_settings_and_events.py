@@ -48,6 +48,19 @@ def test_verify_and_timeouts():
         ConnectionSettings.from_connection(conn(extra_dejson={"connect_timeout": 0}), default_host=DEFAULT)
 
 
+def test_max_requests_per_second():
+    def read(extra):
+        return ConnectionSettings.from_connection(conn(extra_dejson=extra), default_host=DEFAULT).max_requests_per_second
+
+    assert read({}) is None and read({"max_requests_per_second": None}) is None
+    assert read({"max_requests_per_second": ""}) is None  # the UI's empty field
+    assert read({"max_requests_per_second": "5"}) == 5.0 and read({"max_requests_per_second": 0.5}) == 0.5
+    assert read({"extra__leadtools__max_requests_per_second": 2}) == 2.0
+    for bad in (0, -1, "soon", True, "inf", "nan", 10001, [5]):
+        with pytest.raises(InvalidInputError, match="extra 'max_requests_per_second' must be a number of requests"):
+            read({"max_requests_per_second": bad})
+
+
 def test_extras_the_ui_saved_empty_are_not_set():
     """Airflow's connection form stores an extra field left empty as null (or ""): the default applies."""
     empty = {name: None for name in ("verify", "connect_timeout", "read_timeout", "call_timeout", "max_body_bytes")}
