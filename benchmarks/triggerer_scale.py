@@ -295,6 +295,7 @@ async def run_triggers(args: argparse.Namespace, doc_ids: list[str], factory) ->
     offsets = sorted(rng.uniform(0, args.spread) for _ in doc_ids)
     background = [asyncio.create_task(ticker()), asyncio.create_task(sampler())]
     tasks: list[asyncio.Task] = []
+    objects_before = len(gc.get_objects())
     cpu_start = cpu_seconds()
     for trigger_id, (offset, doc_id) in enumerate(zip(offsets, doc_ids), start=1):
         delay = start + offset - loop.time()
@@ -302,6 +303,9 @@ async def run_triggers(args: argparse.Namespace, doc_ids: list[str], factory) ->
             await asyncio.sleep(delay)
         tasks.append(asyncio.create_task(run_one(factory(doc_id), trigger_id)))
     launched = loop.time() - start
+    # what the waiting triggers keep, counted once while they all wait (a full walk of the heap)
+    await asyncio.sleep(min(1.0, max(args.finish_after - args.spread - 1.0, 0.0)))
+    objects_waiting = len(gc.get_objects()) - objects_before
     limit = args.spread + args.finish_after + 3 * args.interval + 20
     _, pending = await asyncio.wait(tasks, timeout=max(1.0, limit - (loop.time() - start)))
     for task in pending:
@@ -326,6 +330,7 @@ async def run_triggers(args: argparse.Namespace, doc_ids: list[str], factory) ->
         "lag_ms": {"p50": percentile(lags, 50), "p99": percentile(lags, 99), "max": max(lags, default=0.0),
                    "ticks": len(lags)},
         "outcomes": outcomes,
+        "objects_per_waiting_trigger": objects_waiting / max(len(doc_ids), 1),
         "full_gc": {"count": len(gc_pauses), "total_ms": sum(gc_pauses), "max_ms": max(gc_pauses, default=0.0),
                     "at": gc_when, "objects_tracked_at_end": len(gc.get_objects())},
     }
@@ -535,9 +540,10 @@ def results_table(results: list[dict[str, Any]]) -> str:
     """Markdown table: one row per N and implementation, ratios of ours against each peer."""
     lines = [
         "| N | implementation | CPU ms/poll | RSS KB/trigger | lag p50 ms | lag p99 ms | lag max ms "
-        "| requests / minimum (polls made) | errors | log lines/poll | full GCs (longest) | load avg 1 min "
+        "| requests / minimum (polls made) | errors | log lines/poll | objects/waiting trigger "
+        "| full GCs (longest) | load avg 1 min "
         "| ours vs it: CPU/poll | ours vs it: p99 lag | ours vs it: RSS |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     by_key = {(r["impl"], r["n"]): r for r in results}
     for n in sorted({r["n"] for r in results}):
@@ -547,7 +553,7 @@ def results_table(results: list[dict[str, Any]]) -> str:
             if r is None:
                 continue
             if "failed" in r:
-                lines.append(f"| {n:,} | {IMPL_LABELS[impl]} | run failed: {r['failed'][:60]!r} ||||||||||||||")
+                lines.append(f"| {n:,} | {IMPL_LABELS[impl]} | run failed: {r['failed'][:60]!r} |||||||||||||||")
                 continue
             if impl == "ours" or ours is None or "failed" in ours:
                 vs = "| | | "
@@ -561,6 +567,7 @@ def results_table(results: list[dict[str, Any]]) -> str:
                 f"| {fmt(r['lag_ms']['p50'], 1)} | {fmt(r['lag_ms']['p99'], 1)} | {fmt(r['lag_ms']['max'], 1)} "
                 f"| {r['requests']:,} / {r['minimum_requests']:,} ({ratio(r['requests'], r['minimum_requests']):.0%}) "
                 f"| {r['errors']} | {fmt(r.get('log_lines_per_poll', float('nan')), 2)} "
+                f"| {fmt(r.get('objects_per_waiting_trigger', float('nan')), 0)} "
                 f"| {r['full_gc']['count']} ({r['full_gc']['max_ms']:.0f} ms) "
                 f"| {fmt(load[0]) if load else 'n/a'} {vs}|"
             )
@@ -711,7 +718,8 @@ def report(r: dict[str, Any]) -> None:
           f"rss/trigger={r['rss_kb_per_trigger']:.1f}KB lag p50/p99/max="
           f"{r['lag_ms']['p50']:.1f}/{r['lag_ms']['p99']:.1f}/{r['lag_ms']['max']:.1f}ms "
           f"requests={r['requests']}/{r['minimum_requests']} errors={r['errors']} "
-          f"log lines/poll={r.get('log_lines_per_poll', float('nan')):.2f} load={r.get('loadavg_at_start', [0])[0]:.2f} "
+          f"log lines/poll={r.get('log_lines_per_poll', float('nan')):.2f} "
+          f"objects/trigger={r.get('objects_per_waiting_trigger', float('nan')):.0f} load={r.get('loadavg_at_start', [0])[0]:.2f} "
           f"full GCs={r['full_gc']['count']} ({r['full_gc']['total_ms']:.0f}ms, "
           f"longest {r['full_gc']['max_ms']:.0f}ms) wall={r['wall_seconds']:.1f}s", flush=True)
 

@@ -420,7 +420,10 @@ class DocStatusHook(BaseHook):
 
     async def aprepare_status(self, **ids: Any) -> StatusCall:
         """The status call for ``ids``, built once for a wait of many polls (``InvalidInputError`` for bad ids)."""
-        ref = self.protocol_class.checked_ref(**ids)
+        return await self.astatus_call(self.protocol_class.checked_ref(**ids))
+
+    async def astatus_call(self, ref: dict[str, Any]) -> StatusCall:
+        """The status call for ids already checked (``checked_ref``), as a trigger holds them."""
         protocol = await self.aprotocol()
         return StatusCall(ref, protocol.status_request(ref))
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import re
 import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -32,6 +33,9 @@ TRANSIENT_HTTP_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 AUTH_HTTP_STATUSES = frozenset({401, 403})
 
 Ref = Mapping[str, Any]
+
+# A character no text id may hold: control characters would forge log lines or headers.
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class VendorProtocol(abc.ABC):
@@ -58,6 +62,7 @@ class VendorProtocol(abc.ABC):
     def __init__(self, settings: ConnectionSettings) -> None:
         self.settings = settings
         self._secrets: set[str] = set()
+        self._secrets_longest_first: tuple[str, ...] = ()
         for secret in settings.secrets:
             self.remember_secret(secret)
 
@@ -79,7 +84,7 @@ class VendorProtocol(abc.ABC):
         for name, value in ref.items():
             if not isinstance(value, str):
                 continue
-            if any(ord(c) < 32 or ord(c) == 127 for c in value):
+            if _CONTROL_CHARACTER.search(value):
                 raise InvalidInputError(f"{cls.display_name}: `{name}` must not contain control characters (newlines, tabs...)")
             if value.strip() in (".", ".."):
                 raise InvalidInputError(f"{cls.display_name}: `{name}` must not be {value.strip()!r}")
@@ -155,11 +160,13 @@ class VendorProtocol(abc.ABC):
         """Keep ``value`` (a token, say), in every encoding it travels in, out of every text this protocol writes."""
         if value not in self._secrets:
             self._secrets.update(secret_forms(value))
+            # sorted once here, not on every redaction (a shared protocol redacts every poll's texts)
+            self._secrets_longest_first = tuple(sorted(self._secrets, key=len, reverse=True))
 
     def redact(self, text: str) -> str:
         """``text`` with every secret this protocol knows (password, tokens; raw, Basic, URL-, form- and
         JSON-escaped) replaced by ``***``."""
-        return redact(text, self._secrets)
+        return redact(text, self._secrets_longest_first)
 
     def excerpt(self, response: HttpResponse) -> str:
         """The start of the answer's body for a message: redacted before it is cut, control characters escaped."""

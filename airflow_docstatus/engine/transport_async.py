@@ -42,9 +42,11 @@ class SessionPool:
         lease = self._leases.get(key)
         if lease is None or lease.session.closed:
             connector = aiohttp.TCPConnector(limit=MAX_CONNECTIONS, limit_per_host=0, keepalive_timeout=60)
-            # trust_env: HTTP(S)_PROXY and NO_PROXY apply here as they do to requests in poke mode.
+            # No trust_env: with it aiohttp looks up ~/.netrc and the proxy environment in a worker
+            # thread on every request (two thread hops per poll). HTTP(S)_PROXY and NO_PROXY still
+            # apply, as they do to requests in poke mode: AsyncTransport reads them once per origin.
             # auto_decompress off: BoundedBody inflates under the connection's cap itself.
-            session = aiohttp.ClientSession(connector=connector, trust_env=True, auto_decompress=False)
+            session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
             lease = self._leases[key] = _Lease(session)
         lease.users += 1
         return lease.session
@@ -100,14 +102,37 @@ async def _ssl_option(settings: ConnectionSettings) -> bool | ssl.SSLContext:
     return context
 
 
+# A transport remembers the proxy of this many origins at most (a connection calls one or two).
+MAX_PROXY_ORIGINS = 16
+
+
+def _env_proxy(url: str) -> tuple[str | None, aiohttp.BasicAuth | None]:
+    """The proxy ``HTTP(S)_PROXY``/``NO_PROXY`` give ``url`` (as aiohttp's ``trust_env`` reads them), or none."""
+    from aiohttp.helpers import get_env_proxy_for_url
+    from yarl import URL
+
+    try:
+        proxy, auth = get_env_proxy_for_url(URL(url))
+    except LookupError:
+        return None, None
+    return str(proxy), auth
+
+
 class AsyncTransport:
-    """Sends ``HttpRequest`` records with aiohttp; connection trouble becomes ``TransientError``."""
+    """Sends ``HttpRequest`` records with aiohttp; connection trouble becomes ``TransientError``.
+
+    The proxy environment (``HTTP_PROXY``, ``HTTPS_PROXY``, ``NO_PROXY``) is read
+    once per origin by each transport, in a worker thread, and applied to its
+    requests, as requests applies it in poke mode; a hook built later (a new
+    wait) reads it afresh.
+    """
 
     def __init__(self, settings: ConnectionSettings, pool: SessionPool = SESSIONS) -> None:
         self._settings = settings
         self._pool = pool
         self._session: aiohttp.ClientSession | None = None
         self._ceiling: RequestCeiling | None = None
+        self._proxies: dict[str, tuple[str | None, aiohttp.BasicAuth | None]] = {}
 
     def _lease(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -118,6 +143,16 @@ class AsyncTransport:
         """The token slot shared with every trigger of this connection in this loop."""
         self._lease()
         return self._pool.token_slot(self._settings.conn_id, token_key)
+
+    async def _proxy(self, url: str) -> tuple[str | None, aiohttp.BasicAuth | None]:
+        origin = "/".join(url.split("/", 3)[:3])  # scheme://host:port
+        proxy = self._proxies.get(origin)
+        if proxy is None:
+            proxy = await asyncio.to_thread(_env_proxy, url)  # the environment, read off the loop
+            if len(self._proxies) >= MAX_PROXY_ORIGINS:
+                self._proxies.clear()
+            self._proxies[origin] = proxy
+        return proxy
 
     async def send(self, request: HttpRequest, remaining: float | None = None) -> HttpResponse:
         """Send ``request`` and read its answer, within the connection's ``call_timeout`` and ``remaining`` seconds.
@@ -139,6 +174,7 @@ class AsyncTransport:
             waited = await self._ceiling.wait_async(None if remaining is None else budget)
             if remaining is not None:
                 budget = max(budget - waited, 0.001)
+        proxy, proxy_auth = await self._proxy(request.url)
         timeout = aiohttp.ClientTimeout(
             total=budget, sock_connect=settings.connect_timeout, sock_read=settings.read_timeout
         )
@@ -151,6 +187,8 @@ class AsyncTransport:
                 data=request.body,
                 timeout=timeout,
                 ssl=await _ssl_option(settings),
+                proxy=proxy,
+                proxy_auth=proxy_auth,
                 allow_redirects=False,
             ) as answer:
                 body = BoundedBody(

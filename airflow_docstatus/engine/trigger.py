@@ -365,7 +365,7 @@ class DocStatusTrigger(BaseTrigger):
                 polls += 1
                 try:
                     if call is None:  # built once: the checked ids, the URL, the headers
-                        call = await hook.aprepare_status(**ref)
+                        call = await hook.astatus_call(ref)
                     status = await hook.apoll(call, self._remaining())
                 except NoRequestSlotError as exc:  # the connection's ceiling leaves no call before the deadline
                     self.log.warning("%s; the wait times out at its deadline", exc)

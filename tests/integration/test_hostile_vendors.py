@@ -620,7 +620,7 @@ def test_item10_the_requests_path_goes_through_the_proxy(simulator, via_proxy, m
 
 
 @pytest.mark.asyncio
-async def test_item10_the_triggerer_path_goes_through_the_proxy_and_reads_the_env_per_request(
+async def test_item10_the_triggerer_path_goes_through_the_proxy_and_reads_the_env_for_each_new_wait(
     simulator, via_proxy, monkeypatch, request
 ):
     proxy, port = via_proxy
@@ -628,7 +628,7 @@ async def test_item10_the_triggerer_path_goes_through_the_proxy_and_reads_the_en
     events = await events_of(with_clock(trigger_of("leadtools", conn_id, {"file_id": doc}), FakeClock()))
     assert events[0]["status"] == "success", events
     assert sum(f"vendor.invalid:{port}" in line for line in proxy.seen) == 1, proxy.seen
-    # NO_PROXY is read at request time, in the same loop and the same session pool
+    # NO_PROXY is read again by the next wait (a new shared hook and transport), in the same loop and session pool
     seen_before = len(proxy.seen)
     monkeypatch.setenv("NO_PROXY", "vendor.invalid")
     monkeypatch.setenv("no_proxy", "vendor.invalid")
