@@ -35,6 +35,13 @@ def test_a_tiny_run_prints_the_table_and_writes_the_results(tmp_path):
         # Each document is done 3 s after its trigger starts: polls at 0, 2 and 4 s.
         assert result["requests"] == result["minimum_requests"] == 60
         assert result["cpu_ms_per_poll"] > 0 and result["lag_ms"]["ticks"] > 0
+        assert result["objects_per_waiting_trigger"] > 0 and len(result["loadavg_at_start"]) == 3
+    # logging is on, routed as the triggerer routes it, for ours and the peers alike: ours writes its first
+    # status and its end (the poll in between is at DEBUG), the http peer a warning per 404
+    by_impl = {result["impl"]: result for result in summary["results"]}
+    assert by_impl["ours"]["log_lines"] == {"info": 40}
+    if "http" in by_impl:
+        assert sum(by_impl["http"]["log_lines"].values()) >= 40, by_impl["http"]["log_lines"]
     page = (tmp_path / "benchmarks.md").read_text()
     assert page.startswith("# Benchmarks\n\nkept\n") and "<!-- results:start" in page
     if importlib.util.find_spec("matplotlib") is not None:
