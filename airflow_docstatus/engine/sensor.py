@@ -243,7 +243,7 @@ class DocStatusSensor(PokeIntervalHook, BaseSensorOperator):
                 exc,
             )
             self._pending = (logging.WARNING, "retrying after a transient error")
-            self._progress_log(context).forget()  # the first good answer after it is written again
+            self._forget_progress(context)  # the first good answer after it is written again
             return False
         except (PermanentError, InvalidInputError) as exc:
             raise AirflowFailException(str(exc)) from None
@@ -311,6 +311,13 @@ class DocStatusSensor(PokeIntervalHook, BaseSensorOperator):
             if isinstance(kept, Mapping) and kept.get("try_number") == _try_number(context):  # type: ignore[arg-type]
                 self._progress.restore(kept)
         return self._progress
+
+    def _forget_progress(self, context: Context) -> None:
+        """After a transient error: the next status is written at INFO, in this process and after a reschedule."""
+        self._progress_log(context).forget()
+        store = context.get("task_state_store") if self.reschedule else None
+        if store is not None:
+            store.delete(PROGRESS_STATE_KEY)
 
     def _pending_line(self) -> tuple[int, str]:
         """The level and text of the pending line, for the line written on deferring."""

@@ -166,3 +166,22 @@ def test_reschedule_mode_keeps_what_it_said_in_the_task_state_store(caplog, monk
         clock.now += sensor.next_poke_delay(5.0, lambda: 0.0)
     info = [r.getMessage() for r in caplog.records if r.name == LOGGER and r.levelno == logging.INFO]
     assert [t.split("; ")[1] for t in info] == ["waited 0s", "still waiting after 1m00s"], info
+
+
+def test_reschedule_mode_writes_the_status_again_after_a_transient_error(caplog, monkeypatch):
+    from airflow_docstatus.engine.errors import TransientError
+    from tests.unit.test_leadtools_sensor import FakeStateStore, FakeTaskInstance
+
+    clock = FakeClock()
+    store = FakeStateStore()
+    for answer in [status(message="processing"), status(message="processing"), TransientError("HTTP 503"),
+                   status(message="processing")]:
+        sensor = _poke_mode_sensor("reschedule", [answer], clock, caplog, monkeypatch)
+        sensor._deadline = 1_000_000.0 + 3600
+        ti = FakeTaskInstance()
+        ti.try_number = 1
+        assert sensor.poke({"ti": ti, "task_state_store": store}) is False
+        clock.now += sensor.next_poke_delay(5.0, lambda: 0.0)
+    info = [r.getMessage() for r in caplog.records if r.name == LOGGER and r.levelno == logging.INFO]
+    assert [t.split("; ")[1] for t in info] == ["waited 0s", "waited 15s"], info
+
