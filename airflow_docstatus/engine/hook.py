@@ -5,17 +5,19 @@ from __future__ import annotations
 import asyncio
 import time
 import weakref
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from airflow.sdk import BaseHook
 
+from airflow_docstatus.engine.contract import check_parameter
 from airflow_docstatus.engine.errors import DocStatusError
+from airflow_docstatus.engine.protocol import VendorProtocol
 from airflow_docstatus.engine.settings import ConnectionSettings
 from airflow_docstatus.engine.tokens import Token, TokenSlot, sync_token_slot, token_key
 
 if TYPE_CHECKING:
     from airflow_docstatus.engine.http import HttpRequest, HttpResponse
-    from airflow_docstatus.engine.protocol import TokenAuthProtocol, VendorProtocol
+    from airflow_docstatus.engine.protocol import TokenAuthProtocol
     from airflow_docstatus.engine.status import DocStatus
     from airflow_docstatus.engine.transport_async import AsyncTransport
     from airflow_docstatus.engine.transport_sync import SyncTransport
@@ -71,7 +73,7 @@ def forget_connection(conn_id: str) -> None:
         loaded.pop(conn_id, None)
 
 
-def _field_behaviour(hook_class: type[DocStatusHook]) -> dict[str, Any]:
+def _field_behaviour(hook_class: type[DocStatusHook[Any]]) -> dict[str, Any]:
     """``get_ui_field_behaviour`` of a vendor hook, from ``connection_forms``."""
     from airflow_docstatus.connection_forms import CONNECTION_FORMS
 
@@ -83,7 +85,7 @@ def _field_behaviour(hook_class: type[DocStatusHook]) -> dict[str, Any]:
     }
 
 
-def _form_widgets(hook_class: type[DocStatusHook]) -> dict[str, Any]:
+def _form_widgets(hook_class: type[DocStatusHook[Any]]) -> dict[str, Any]:
     """``get_connection_form_widgets`` of a vendor hook, from ``connection_forms`` (needs wtforms)."""
     from wtforms import StringField
 
@@ -96,12 +98,23 @@ def _form_widgets(hook_class: type[DocStatusHook]) -> dict[str, Any]:
     }
 
 
-class DocStatusHook(BaseHook):
+# The protocol a hook speaks. Covariant: a LeadtoolsHook is a DocStatusHook[VendorProtocol] to the engine,
+# which only reads the protocol.
+P_co = TypeVar("P_co", bound=VendorProtocol, covariant=True)
+# The hook a sensor, an operator or a trigger polls with (their type parameter).
+H = TypeVar("H", bound="DocStatusHook[VendorProtocol]")
+
+
+class DocStatusHook(BaseHook, Generic[P_co]):
     """Talks to one vendor through its protocol: ``check_status`` (sync) and ``acheck_status`` (async).
 
-    Subclasses set the usual Airflow hook attributes and ``protocol_class``;
-    they add the calls that start a job. The HTTP clients are imported only
-    when a call is made, so importing a hook stays cheap.
+    Subclasses name their protocol as the type parameter
+    (``class LeadtoolsHook(DocStatusHook[LeadtoolsProtocol])``), so ``protocol``
+    and ``aprotocol()`` are typed as it, and set the usual Airflow hook
+    attributes and ``protocol_class`` (that protocol, or a subclass of it:
+    checked when the class is created); they add the calls that start a job.
+    The HTTP clients are imported only when a call is made, so importing a
+    hook stays cheap.
 
     For a vendor with token auth (a ``TokenAuthProtocol``), ``send`` and
     ``asend`` put the connection's bearer token on every request. The token
@@ -115,13 +128,15 @@ class DocStatusHook(BaseHook):
     default_conn_name: ClassVar[str]
     conn_type: ClassVar[str]
     hook_name: ClassVar[str]
-    protocol_class: ClassVar[type[VendorProtocol]]
+    # Not a ClassVar, which cannot hold a type variable: set on the class all the same.
+    protocol_class: type[P_co]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         # Airflow before 3.2 reads the form from hook methods, and only from a
         # hook's own __dict__: give each vendor hook its own, derived from
         # ``connection_forms`` so the two can never drift apart.
         super().__init_subclass__(**kwargs)
+        check_parameter(cls, DocStatusHook, "protocol_class")
         if "conn_type" in cls.__dict__:
             cls.get_connection_form_widgets = classmethod(_form_widgets)  # type: ignore[method-assign]
             cls.get_ui_field_behaviour = classmethod(_field_behaviour)  # type: ignore[method-assign]
@@ -131,13 +146,13 @@ class DocStatusHook(BaseHook):
         self.conn_id = conn_id or self.default_conn_name
         self.protocol_options = protocol_options
         self._settings: ConnectionSettings | None = None
-        self._protocol: VendorProtocol | None = None
+        self._protocol: P_co | None = None
         self._sync: SyncTransport | None = None
         self._async: AsyncTransport | None = None
         self._cached_token_key: str | None = None
 
     # connection --------------------------------------------------------------
-    def _load(self, connection: Any) -> VendorProtocol:
+    def _load(self, connection: Any) -> P_co:
         self._settings = ConnectionSettings.from_connection(
             connection,
             default_host=self.protocol_class.default_host,
@@ -158,7 +173,7 @@ class DocStatusHook(BaseHook):
         return sorted(forms)
 
     @property
-    def protocol(self) -> VendorProtocol:
+    def protocol(self) -> P_co:
         """The vendor protocol bound to this hook's connection (loaded on first use)."""
         if self._protocol is not None:
             return self._protocol
@@ -169,7 +184,7 @@ class DocStatusHook(BaseHook):
             mask_secret(secret)
         return protocol
 
-    async def aprotocol(self) -> VendorProtocol:
+    async def aprotocol(self) -> P_co:
         """Like ``protocol``, loading the connection without blocking the event loop."""
         if self._protocol is not None:
             return self._protocol

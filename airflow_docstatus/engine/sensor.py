@@ -8,7 +8,7 @@ import traceback
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
 from airflow.configuration import conf
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
@@ -22,6 +22,7 @@ from airflow_docstatus._compat import (
     import_string,
 )
 from airflow_docstatus._private_api import PokeIntervalHook
+from airflow_docstatus.engine.contract import check_parameter, check_template_fields, check_trigger
 from airflow_docstatus.engine.errors import (
     InvalidInputError,
     PermanentError,
@@ -29,6 +30,7 @@ from airflow_docstatus.engine.errors import (
     TransientErrorsExhausted,
 )
 from airflow_docstatus.engine.events import XCOM_DOCSTATUS_KEY, Outcome, summarize_payload, timeout_message
+from airflow_docstatus.engine.hook import H
 from airflow_docstatus.engine.lineage import LineageDataset
 from airflow_docstatus.engine.policy import DEFAULT_MAX_CONSECUTIVE_ERRORS, ErrorBudget, PollPolicy
 from airflow_docstatus.engine.status import DocStatus, State, format_ref
@@ -38,8 +40,6 @@ if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import Context
     from airflow.triggers.base import StartTriggerArgs
-
-    from airflow_docstatus.engine.hook import DocStatusHook
 
 # Where a reschedule-mode sensor keeps its count of transient errors in a row
 # between pokes: Airflow's task state store (Airflow 3.3+). The store is scoped
@@ -99,22 +99,27 @@ class _StartTriggerArgs:
     attribute of an instance wins.
     """
 
-    def __get__(self, sensor: DocStatusSensor | None, owner: type) -> StartTriggerArgs | None:
+    def __get__(self, sensor: DocStatusSensor[Any] | None, owner: type) -> StartTriggerArgs | None:
         if sensor is None:
             return None
         if "start_trigger_args" in sensor.__dict__:
             return sensor.__dict__["start_trigger_args"]
         return sensor._start_trigger_args() if sensor.start_from_trigger else None
 
-    def __set__(self, sensor: DocStatusSensor, value: StartTriggerArgs | None) -> None:
+    def __set__(self, sensor: DocStatusSensor[Any], value: StartTriggerArgs | None) -> None:
         sensor.__dict__["start_trigger_args"] = value
 
 
-class DocStatusSensor(PokeIntervalHook, BaseSensorOperator):
+class DocStatusSensor(PokeIntervalHook, BaseSensorOperator, Generic[H]):
     """Waits for a vendor document to reach a terminal status.
 
-    Vendor sensors subclass it and only name their ids, their connection
-    argument and their template fields. It works in ``poke`` and
+    Vendor sensors subclass it with their hook as the type parameter
+    (``class LeadtoolsQuerySensor(DocStatusSensor[LeadtoolsHook])``) and only
+    name their ids, their connection argument and their template fields.
+    When the class is created, ``TypeError`` says if ``hook_class`` is not the
+    parameter's hook, if ``template_fields`` lacks an id of the protocol or the
+    connection argument, or if the trigger of ``trigger_class_path`` polls with
+    another hook (see ``engine/contract.py``). It works in ``poke`` and
     ``reschedule`` mode and, with ``deferrable=True``, pokes once on the
     worker and then hands the wait to a trigger in the triggerer with an
     absolute wall-clock deadline.
@@ -139,10 +144,19 @@ class DocStatusSensor(PokeIntervalHook, BaseSensorOperator):
     :param max_consecutive_errors: transient failures tolerated in a row before the task fails.
     """
 
-    hook_class: ClassVar[type[DocStatusHook]]
+    # Not a ClassVar, which cannot hold a type variable: set on the class all the same.
+    hook_class: type[H]
     trigger_class_path: ClassVar[str]
+    # Whether the protocol's ids are arguments of the class, so template fields (False for operators).
+    ids_are_arguments: ClassVar[bool] = True
     ui_color = "#e8f4ea"
     start_trigger_args = _StartTriggerArgs()  # type: ignore[assignment]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        check_parameter(cls, DocStatusSensor, "hook_class")
+        check_template_fields(cls, ids=cls.ids_are_arguments)
+        check_trigger(cls)
 
     def __init__(
         self,
@@ -199,7 +213,7 @@ class DocStatusSensor(PokeIntervalHook, BaseSensorOperator):
         return {name: getattr(self, name) for name in self._option_names}
 
     @cached_property
-    def hook(self) -> DocStatusHook:
+    def hook(self) -> H:
         return self.hook_class(self.conn_id, **self._options)
 
     @cached_property

@@ -6,10 +6,11 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
-from typing import Any, ClassVar
+from typing import Any, Generic
 
 from airflow.triggers.base import BaseTrigger, TaskSuccessEvent, TriggerEvent
 
+from airflow_docstatus.engine.contract import check_parameter, trigger_defined
 from airflow_docstatus.engine.errors import (
     AuthenticationError,
     InvalidInputError,
@@ -27,7 +28,7 @@ from airflow_docstatus.engine.events import (
     timeout_event,
     timeout_message,
 )
-from airflow_docstatus.engine.hook import DocStatusHook, forget_connection
+from airflow_docstatus.engine.hook import H, forget_connection
 from airflow_docstatus.engine.policy import DEFAULT_MAX_CONSECUTIVE_ERRORS, ErrorBudget, PollPolicy
 from airflow_docstatus.engine.status import DocStatus, State, format_ref
 from airflow_docstatus.engine.values import is_literal
@@ -60,10 +61,12 @@ class DocStatusTaskSuccessEvent(TaskSuccessEvent):
     __str__ = __repr__
 
 
-class DocStatusTrigger(BaseTrigger):
+class DocStatusTrigger(BaseTrigger, Generic[H]):
     """Polls a vendor asynchronously until a terminal status or the deadline.
 
-    Vendor triggers are thin named subclasses that set ``hook_class``; they
+    Vendor triggers are thin named subclasses that name their hook as the type
+    parameter and set it as ``hook_class``
+    (``class LeadtoolsQueryTrigger(DocStatusTrigger[LeadtoolsHook])``); they
     take the vendor ids and connection argument of their sensor, plus:
 
     :param poll_interval: seconds between polls (never below the vendor's floor).
@@ -119,7 +122,13 @@ class DocStatusTrigger(BaseTrigger):
     a triggerer restart rebuilds the trigger with the same deadline.
     """
 
-    hook_class: ClassVar[type[DocStatusHook]]
+    # Not a ClassVar, which cannot hold a type variable: set on the class all the same.
+    hook_class: type[H]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        check_parameter(cls, DocStatusTrigger, "hook_class")
+        trigger_defined(cls)  # the sensors and operators that defer to it: the same hook_class?
 
     # Seams for tests that need a clock they control.
     _now = staticmethod(time.time)

@@ -13,7 +13,7 @@ from airflow_docstatus.hooks.azure_translation import AzureDocumentTranslationHo
 STORAGE_TYPES = ("Folder", "File")
 
 
-class AzureDocumentTranslationOperator(DocStatusOperator):
+class AzureDocumentTranslationOperator(DocStatusOperator[AzureTranslationBatchHook]):
     """Starts an Azure translation batch (``POST .../batches``) and waits until the batch ends.
 
     Start: ``AzureDocumentTranslationHook.start_translation(...)``; XCom
@@ -98,7 +98,7 @@ class AzureDocumentTranslationOperator(DocStatusOperator):
             target = LineageDataset(target.namespace, target.name, language=language)
         return ([source] if source else []), ([target] if target else [])
 
-    def start_job(self, hook: AzureTranslationBatchHook) -> dict[str, Any]:  # type: ignore[override]
+    def start_job(self, hook: AzureTranslationBatchHook) -> dict[str, Any]:
         batch_id = hook.start_translation(
             self.source_url.strip(),
             self.target_url.strip(),

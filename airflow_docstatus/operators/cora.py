@@ -13,7 +13,7 @@ from airflow_docstatus.engine.values import structured
 from airflow_docstatus.protocols.cora import FileReference, parse_activity_metadata
 
 
-class CoraFileBatchOperator(DocStatusOperator):
+class CoraFileBatchOperator(DocStatusOperator[CoraSequenceOcrHook]):
     """Starts OCR of a file with Cora SeQuence ``FileBatch`` and waits for ``GetStatus`` to say Completed.
 
     Start: ``CoraSequenceOcrHook.file_batch(...)``; XCom ``job_ref`` is
@@ -98,7 +98,7 @@ class CoraFileBatchOperator(DocStatusOperator):
         source, target = found
         return ([source] if source else []), ([target] if target else [])
 
-    def start_job(self, hook: CoraSequenceOcrHook) -> dict[str, Any]:  # type: ignore[override]
+    def start_job(self, hook: CoraSequenceOcrHook) -> dict[str, Any]:
         instance_id = hook.file_batch(
             input_file=self.input_file,
             output_file=self.output_file,

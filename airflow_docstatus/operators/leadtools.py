@@ -11,7 +11,7 @@ from airflow_docstatus.engine.operator import DocStatusOperator
 from airflow_docstatus.hooks.leadtools import LeadtoolsHook
 
 
-class LeadtoolsExtractTextOperator(DocStatusOperator):
+class LeadtoolsExtractTextOperator(DocStatusOperator[LeadtoolsHook]):
     """Starts OCR of a file with LEADTOOLS ``Recognition/ExtractText`` and waits for its ``RequestData``.
 
     Start: ``LeadtoolsHook.extract_text(file_url, first_page, last_page)``; XCom
@@ -67,7 +67,7 @@ class LeadtoolsExtractTextOperator(DocStatusOperator):
         source = url_dataset(self.file_url)
         return ([source] if source else []), []
 
-    def start_job(self, hook: LeadtoolsHook) -> dict[str, Any]:  # type: ignore[override]
+    def start_job(self, hook: LeadtoolsHook) -> dict[str, Any]:
         file_id = hook.extract_text(
             self.file_url.strip(), _page(self.first_page, "first_page"), _page(self.last_page, "last_page")
         )
