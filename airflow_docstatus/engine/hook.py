@@ -33,7 +33,7 @@ PARSE_OFF_LOOP_BYTES = 256 * 1024
 PROBE_SECONDS = 20.0
 # A connection test's message is cut at this many characters (the UI shows it in a toast).
 PROBE_MESSAGE_CHARS = 1000
-_LOADED: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, tuple[float, asyncio.Future]]] = (
+_LOADED: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, tuple[float, asyncio.Future[Any]]]] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -138,8 +138,9 @@ class DocStatusHook(BaseHook, Generic[P_co]):
         super().__init_subclass__(**kwargs)
         check_parameter(cls, DocStatusHook, "protocol_class")
         if "conn_type" in cls.__dict__:
-            cls.get_connection_form_widgets = classmethod(_form_widgets)  # type: ignore[method-assign]
-            cls.get_ui_field_behaviour = classmethod(_field_behaviour)  # type: ignore[method-assign]
+            # Airflow annotates these as plain callables, not classmethods:
+            cls.get_connection_form_widgets = classmethod(_form_widgets)  # type: ignore[method-assign,assignment]
+            cls.get_ui_field_behaviour = classmethod(_field_behaviour)  # type: ignore[method-assign,assignment]
 
     def __init__(self, conn_id: str | None = None, **protocol_options: Any) -> None:
         super().__init__()

@@ -103,7 +103,8 @@ class _StartTriggerArgs:
         if sensor is None:
             return None
         if "start_trigger_args" in sensor.__dict__:
-            return sensor.__dict__["start_trigger_args"]
+            given: StartTriggerArgs | None = sensor.__dict__["start_trigger_args"]
+            return given
         return sensor._start_trigger_args() if sensor.start_from_trigger else None
 
     def __set__(self, sensor: DocStatusSensor[Any], value: StartTriggerArgs | None) -> None:
@@ -150,7 +151,7 @@ class DocStatusSensor(PokeIntervalHook, BaseSensorOperator, Generic[H]):
     # Whether the protocol's ids are arguments of the class, so template fields (False for operators).
     ids_are_arguments: ClassVar[bool] = True
     ui_color = "#e8f4ea"
-    start_trigger_args = _StartTriggerArgs()  # type: ignore[assignment]
+    start_trigger_args = _StartTriggerArgs()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -196,7 +197,8 @@ class DocStatusSensor(PokeIntervalHook, BaseSensorOperator, Generic[H]):
     # what this sensor waits on -------------------------------------------------
     @property
     def conn_id(self) -> str:
-        return getattr(self, self.hook_class.conn_name_attr)
+        conn_id: str = getattr(self, self.hook_class.conn_name_attr)
+        return conn_id
 
     @property
     def _ids(self) -> dict[str, Any]:
@@ -265,7 +267,7 @@ class DocStatusSensor(PokeIntervalHook, BaseSensorOperator, Generic[H]):
         """
         store = context.get("task_state_store") if self.reschedule else None
         if store is not None and not self._errors_loaded:
-            kept = store.get(ERRORS_STATE_KEY, 0) or 0
+            kept: Any = store.get(ERRORS_STATE_KEY, 0) or 0
             # {"try_number", "in_row", "last"}: the store outlives the try, the count must not
             if isinstance(kept, Mapping) and kept.get("try_number") == _try_number(context):
                 self._errors.in_row = int(kept.get("in_row") or 0)
@@ -329,7 +331,7 @@ class DocStatusSensor(PokeIntervalHook, BaseSensorOperator, Generic[H]):
         """
         return [], []
 
-    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage:
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage[Any, Any]:
         """The inputs and outputs of ``lineage_datasets()`` for the OpenLineage provider.
 
         Only that provider calls it (it imports OpenLineage, which this provider

@@ -44,6 +44,10 @@ class DocStatusEvent(TriggerEvent):
     def __repr__(self) -> str:
         return f"DocStatusEvent<{describe_event(self.payload)}>"
 
+    def __init__(self, payload: Any, **kwargs: Any) -> None:
+        # TriggerEvent's own, typed: mypy reads pydantic's keyword-only __init__ in its place.
+        super().__init__(payload, **kwargs)  # type: ignore[no-untyped-call]  # Airflow's has no annotations
+
 
 class DocStatusTaskSuccessEvent(TaskSuccessEvent):
     """Ends the task successfully from the triggerer; its XComs are already pushed.
@@ -152,7 +156,7 @@ class DocStatusTrigger(BaseTrigger, Generic[H]):
         push_return_value: bool = True,
         **ids_and_options: Any,
     ) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # BaseTrigger.__init__ has no annotations
         protocol = self.hook_class.protocol_class
         conn_attr = self.hook_class.conn_name_attr
         allowed = {*protocol.id_fields, *protocol.option_fields, conn_attr}

@@ -34,7 +34,7 @@ class AzureDocumentTranslationHook(DocStatusHook[AzureTranslationProtocol]):
     default_conn_name = "azure_document_translation_default"
     conn_type = "azure_document_translation"
     hook_name = "Azure AI Document Translation"
-    protocol_class = AzureDocumentStatusProtocol
+    protocol_class: type[AzureTranslationProtocol] = AzureDocumentStatusProtocol
 
     def __init__(self, azure_translation_conn_id: str = default_conn_name) -> None:
         super().__init__(azure_translation_conn_id)

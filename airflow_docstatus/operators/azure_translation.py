@@ -47,6 +47,12 @@ class AzureDocumentTranslationOperator(DocStatusOperator[AzureTranslationBatchHo
     hook_class = AzureTranslationBatchHook
     trigger_class_path = "airflow_docstatus.triggers.azure_translation.AzureTranslationBatchStatusTrigger"
     start_call = "start translation"
+    # Set by the engine from the arguments (start_args, options) and rendered by Airflow: any type until checked.
+    source_url: Any
+    target_url: Any
+    target_language: Any
+    source_language: Any
+    storage_type: Any
 
     def __init__(
         self,

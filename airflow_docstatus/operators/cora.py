@@ -46,6 +46,14 @@ class CoraFileBatchOperator(DocStatusOperator[CoraSequenceOcrHook]):
     trigger_class_path = "airflow_docstatus.triggers.cora.CoraOcrStatusTrigger"
     start_call = "FileBatch"
     dict_args = ("input_file", "output_file")
+    # Set by the engine from the arguments (start_args, options) and rendered by Airflow: any type until checked.
+    input_file: Any
+    output_file: Any
+    ocr_profile: Any
+    file_batch_timeout: Any
+    external_context: Any
+    put_model: Any
+    activity_metadata: Any
 
     def __init__(
         self,

@@ -37,6 +37,9 @@ class ExpertAiExtractLayoutOperator(DocStatusOperator[ExpertAiExtractHook]):
     hook_class = ExpertAiExtractHook
     trigger_class_path = "airflow_docstatus.triggers.expertai.ExpertAiExtractStatusTrigger"
     start_call = "layout-document-async"
+    # Set by the engine from the arguments (start_args, options) and rendered by Airflow: any type until checked.
+    document: Any
+    document_name: Any
 
     def __init__(
         self,

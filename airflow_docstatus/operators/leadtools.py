@@ -36,6 +36,10 @@ class LeadtoolsExtractTextOperator(DocStatusOperator[LeadtoolsHook]):
     hook_class = LeadtoolsHook
     trigger_class_path = "airflow_docstatus.triggers.leadtools.LeadtoolsQueryTrigger"
     start_call = "ExtractText"
+    # Set by the engine from the arguments (start_args, options) and rendered by Airflow: any type until checked.
+    file_url: Any
+    first_page: Any
+    last_page: Any
 
     def __init__(
         self,

@@ -36,6 +36,8 @@ class SmartDocumentorProcessTaskOperator(DocStatusOperator[SmartDocumentorHook])
     trigger_class_path = "airflow_docstatus.triggers.smartdocumentor.SmartDocumentorTaskStatusTrigger"
     start_call = "sdtask/process"
     dict_args = ("task",)
+    # Set by the engine from the arguments (start_args, options) and rendered by Airflow: any type until checked.
+    task: Any
 
     def __init__(
         self,

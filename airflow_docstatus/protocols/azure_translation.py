@@ -16,7 +16,7 @@ import json
 import re
 import uuid
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import urlsplit
 
 from airflow_docstatus.engine.errors import InvalidInputError, PermanentError
@@ -89,7 +89,7 @@ class AzureTranslationProtocol(VendorProtocol):
     vendor = "azure_translation"
     display_name = "Azure Document Translation"
     default_host = ""  # no public default: every resource has its own custom-domain endpoint
-    statuses: ClassVar[StatusTable] = STATUSES
+    statuses: StatusTable = STATUSES
     http_reasons = {
         400: "the request was refused",
         401: "the subscription key is wrong, or not for this resource",
@@ -312,7 +312,7 @@ class AzureBatchStatusProtocol(AzureTranslationProtocol):
 
     def parse_status(self, ref: Ref, response: HttpResponse) -> DocStatus:
         body = self.status_body(ref, response)
-        summary = body.get("summary") if isinstance(body.get("summary"), Mapping) else {}
+        summary: Any = body.get("summary") if isinstance(body.get("summary"), Mapping) else {}
         total, failed = _count(summary, "total"), _count(summary, "failed")
         done = failed + _count(summary, "success") + _count(summary, "cancelled")
         counts = (

@@ -276,7 +276,7 @@ class AzureTranslationApi(VendorApi):
 
     # -- endpoints ------------------------------------------------------------
 
-    async def document_status(self, request: web.Request, batch_id: str, doc_id: str) -> web.Response:
+    async def document_status(self, request: web.Request, batch_id: str, doc_id: str) -> web.StreamResponse:
         """``GET .../batches/{id}/documents/{documentId}``: the document's scripted status."""
         self.counters.status_calls += 1
         document = self.state.store.get(NAME, f"{batch_id}{SEPARATOR}{doc_id}")
@@ -285,7 +285,7 @@ class AzureTranslationApi(VendorApi):
         step = document.answer_status_call(request.method, request.path_qs, request.headers)
         return await respond(request, step, lambda: self._document_body(document, step).response(), _fault_error)
 
-    async def batch_status(self, request: web.Request, batch_id: str) -> web.Response:
+    async def batch_status(self, request: web.Request, batch_id: str) -> web.StreamResponse:
         """``GET .../batches/{id}``: the scripted batch, or the status derived from its documents."""
         self.counters.status_calls += 1
         scripted = self.state.store.get(NAME, batch_id)
@@ -342,7 +342,7 @@ class AzureTranslationApi(VendorApi):
             body = await request.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
             body = None
-        inputs = body.get("inputs") if isinstance(body, dict) else None
+        inputs: Any = body.get("inputs") if isinstance(body, dict) else None
         problem = _check_inputs(inputs)
         if problem:
             return error_response(400, "InvalidRequest", problem, target="Operation",
