@@ -215,7 +215,7 @@ def is_success(impl: str, payload: Any) -> bool:
 
 async def run_triggers(args: argparse.Namespace, doc_ids: list[str], factory) -> dict[str, Any]:
     """Start every trigger over the spread, iterate each to its end as the triggerer does, and measure."""
-    greenback = None
+    greenback: Any = None
     if not args.no_greenback:
         import greenback  # the triggerer gives every trigger a greenback portal
 
@@ -439,6 +439,7 @@ def run_worker(args: argparse.Namespace, impl: str, n: int, sim_url: str, tmp: P
     if args.gc_freeze:
         command.append("--gc-freeze")
     limit = args.spread + args.finish_after + 3 * args.interval + 120
+    code: int | str
     with open(log_file, "w") as log:
         try:
             done = subprocess.run(command, env=worker_env(sim_url, tmp / "airflow-home"), stdout=log,

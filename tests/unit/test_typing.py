@@ -1,5 +1,5 @@
-"""`mypy` over the package is clean, with the configuration in pyproject.toml ([tool.mypy]): strict on
-airflow_docstatus.engine, the default checks on the rest."""
+"""`mypy` is clean, with the configuration in pyproject.toml ([tool.mypy]): strict on airflow_docstatus.engine,
+the default checks on the rest of the package, the example DAGs, the benchmarks and the scripts."""
 
 from __future__ import annotations
 
