@@ -10,7 +10,7 @@ waiting on refs of the same group then share one call per interval:
   ``shared_call_key(ref)``; each waiting hook (one per trigger) is a *waiter*
   with its own interval;
 - a wait alone in its group makes its own calls, as without sharing; from
-  the second waiter on, a call is made only when a waiter asks for a status and no answer fit for it
+  the second waiter on, a call (paced from the lone wait's last call too) is made only when a waiter asks for a status and no answer fit for it
   exists: one fetched after its last answer (so each answer, or error, reaches
   a waiter at most once), after the waiter started, and no older than its
   interval; it is made no sooner than the group's smallest interval after the
@@ -111,6 +111,7 @@ class _Group:
     task: asyncio.Task[_Result] | None = None
     task_start: float = 0.0
     not_before: float = 0.0
+    own_call_at: float = float("-inf")  # when a waiter alone last made its own call
     unshared: str | None = None  # why this group's answer is not shared (the waiters poll on their own)
 
     @property
@@ -167,14 +168,17 @@ class SharedStatusCalls:
             waiter = group.waiters[id(hook)] = _Waiter(interval=max(float(interval), 0.0), since=since)
             hook._shared_groups.add(group_key)
         while True:
-            if group.unshared is not None or len(group.waiters) < 2:
-                return None  # not shared, or no one to share with: a wait alone makes its own calls
+            if group.unshared is not None:
+                return None
             now = self.clock()
             result = group.latest
             if result is not None and self._fits(result, waiter, now):
                 return self._deliver(protocol, ref, group, waiter, result, now)
+            if len(group.waiters) < 2:  # no one to share with: a wait alone makes its own calls
+                group.own_call_at = now  # and the group's next call keeps its interval from it
+                return None
             if group.task is None:
-                last = group.latest.started if group.latest is not None else float("-inf")
+                last = max(group.latest.started if group.latest is not None else float("-inf"), group.own_call_at)
                 start = max(now, last + group.interval, group.not_before)
                 if remaining is not None and start - now > max(remaining, 0.0):
                     return None  # the deadline comes first: this waiter's own last look

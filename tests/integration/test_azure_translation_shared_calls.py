@@ -233,3 +233,29 @@ def test_two_event_loops_do_not_share(sim_connections):
     (group_a, waiters_a), = seen["a"]
     (group_b, waiters_b), = seen["b"]
     assert group_a != group_b and waiters_a == waiters_b == 3
+
+
+@pytest.mark.asyncio
+async def test_a_list_page_over_the_body_cap_turns_the_group_to_its_own_calls(connection, simulator):
+    """Each page is read under ``max_body_bytes``; past it the waits go on with their own (smaller) answers."""
+    conn_id = connection("azt_small_pages", CONN_TYPE, extra={"max_body_bytes": 1024})
+    ids = batch_of(simulator, [RUNS] * 5)  # a document's status is ~0.5 kB, the list of five ~2.5 kB
+    before = calls(simulator)
+    events, _ = await run_waits(ids, azure_translation_conn_id=conn_id)
+    lists, statuses = (a - b for a, b in zip(calls(simulator), before))
+    assert [event["status"] for event in events] == ["success"] * 5
+    assert lists == 1 and statuses >= 5 * 2
+    assert SHARED_CALLS.groups() == 0
+
+
+@pytest.mark.asyncio
+async def test_share_status_calls_false_keeps_one_call_per_wait(connection, simulator):
+    conn_id = connection("azt_no_share", CONN_TYPE, extra={"share_status_calls": False})
+    ids = batch_of(simulator, [RUNS] * 3)
+    before = calls(simulator)
+    events, _ = await run_waits(ids, azure_translation_conn_id=conn_id)
+    lists, statuses = (a - b for a, b in zip(calls(simulator), before))
+    assert [event["status"] for event in events] == ["success"] * 3 and lists == 0 and statuses >= 3 * 2
+    bad = connection("azt_bad_share", CONN_TYPE, extra={"share_status_calls": "sometimes"})
+    events, _ = await run_waits(ids[:1], azure_translation_conn_id=bad)
+    assert events[0]["kind"] == "invalid" and "share_status_calls" in events[0]["message"]
