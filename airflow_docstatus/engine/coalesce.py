@@ -153,9 +153,7 @@ class SharedStatusCalls:
         for each waiter, so each counts it once), or ``TransientError`` when the wait for
         it runs past the waiter's call budget.
         """
-        if not isinstance(protocol, SharedStatusProtocol):
-            return None
-        key = protocol.shared_call_key(ref)
+        key = protocol.shared_call_key(ref) if isinstance(protocol, SharedStatusProtocol) else None
         if key is None:
             return None
         groups = self._loop_groups()

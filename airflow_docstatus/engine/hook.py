@@ -351,7 +351,7 @@ class DocStatusHook(BaseHook):
         """
         ref = self.protocol_class.checked_ref(**ids)
         protocol = await self.aprotocol()
-        if share_interval is not None:
+        if share_interval is not None and hasattr(protocol, "shared_call_key"):  # a SharedStatusProtocol
             from airflow_docstatus.engine.coalesce import SHARED_CALLS
 
             shared = await SHARED_CALLS.status(
