@@ -178,13 +178,16 @@ class SharedStatusCalls:
             if group.task is None:
                 last = max(group.latest.started if group.latest is not None else float("-inf"), group.own_call_at)
                 start = max(now, last + group.interval, group.not_before)
-                if remaining is not None and start - now > max(remaining, 0.0):
-                    return None  # the deadline comes first: this waiter's own last look
+            else:
+                start = group.task_start
+            if remaining is not None and start - now > max(remaining, 0.0):
+                return None  # its deadline comes before the group's next call: its own (last) look
+            if group.task is None:
                 if group.latest is not None and group.latest.pages > len(group.waiters):
                     return None  # fewer waiters than pages: their own calls cost less
                 group.task_start = start
                 group.task = asyncio.ensure_future(self._fetch(group, start))
-            task, start = group.task, group.task_start
+            task = group.task
             wait = None
             if remaining is not None:
                 ahead = max(start - now, 0.0)

@@ -259,3 +259,35 @@ async def test_share_status_calls_false_keeps_one_call_per_wait(connection, simu
     bad = connection("azt_bad_share", CONN_TYPE, extra={"share_status_calls": "sometimes"})
     events, _ = await run_waits(ids[:1], azure_translation_conn_id=bad)
     assert events[0]["kind"] == "invalid" and "share_status_calls" in events[0]["message"]
+
+
+@pytest.mark.asyncio
+async def test_a_wait_keeps_its_own_deadline_and_last_look_beside_a_slower_group(sim_connections):
+    """Its deadline comes before the group's next call: it takes its last look with its own call, on time."""
+    ids = batch_of(sim_connections, [[{"status": "Running"}]] * 3)
+    slow = [asyncio.ensure_future(events_of(AzureDocumentTranslationStatusTrigger(**ref, poll_interval=3)))
+            for ref in ids[:2]]
+    await asyncio.sleep(0.2)
+    started = time.monotonic()
+    hurried = AzureDocumentTranslationStatusTrigger(**ids[2], poll_interval=3, end_time=time.time() + 1.0)
+    (event,) = await events_of(hurried)
+    assert event["status"] == "timeout" and event["docstatus"]["vendor_status"] == "Running"
+    assert time.monotonic() - started < 2.5  # not held back to the group's next call, 3 s after its last
+    for task in slow:
+        task.cancel()
+    await asyncio.gather(*slow, return_exceptions=True)
+    assert SHARED_CALLS.groups() == 0
+
+
+@pytest.mark.asyncio
+async def test_the_shared_call_keeps_the_smallest_interval_of_its_waits(sim_connections):
+    ids = batch_of(sim_connections, [[{"status": "Running", "seconds": 2.5}, {"status": "Succeeded"}]] * 4)
+    intervals = (0.5, 1.5, 1.5, 3.0)
+    triggers = [AzureDocumentTranslationStatusTrigger(**ref, poll_interval=every) for ref, every in zip(ids, intervals)]
+    results = await asyncio.gather(*(events_of(trigger) for trigger in triggers))
+    assert [events[0]["status"] for events in results] == ["success"] * 4
+    record = sim_connections.document(VENDOR, f"{ids[3]['batch_id']}:{ids[3]['document_id']}")
+    listed = [call["t"] for call in record["calls"] if call["path"].split("?")[0].endswith("/documents")]
+    gaps = [b - a for a, b in zip(listed, listed[1:])]
+    assert len(listed) >= 4 and min(gaps) >= 0.5 - 0.05, listed  # every half second, never sooner
+    assert max(gaps) < 1.0, listed  # and not at the slower waits' pace
