@@ -291,3 +291,21 @@ async def test_the_shared_call_keeps_the_smallest_interval_of_its_waits(sim_conn
     gaps = [b - a for a, b in zip(listed, listed[1:])]
     assert len(listed) >= 4 and min(gaps) >= 0.5 - 0.05, listed  # every half second, never sooner
     assert max(gaps) < 1.0, listed  # and not at the slower waits' pace
+
+
+@pytest.mark.asyncio
+async def test_a_batch_of_many_pages_is_read_page_by_page_and_few_waits_poll_on_their_own(sim_connections):
+    """150 waits on a batch of 150: two pages of 100 and 50 a round. 2 waits on a batch of 250: their own calls."""
+    ids = batch_of(sim_connections, [RUNS] * 150)
+    before = calls(sim_connections)
+    events, elapsed = await run_waits(ids)
+    lists, statuses = (a - b for a, b in zip(calls(sim_connections), before))
+    assert [event["status"] for event in events] == ["success"] * 150
+    assert all(event["payload"].endswith(f"{ref['document_id']}.txt") for event, ref in zip(events, ids))
+    assert lists % 2 == 0 and 2 <= lists <= 2 * (elapsed / INTERVAL + 2) and statuses <= 2, (lists, statuses)
+    crowd = batch_of(sim_connections, [[{"status": "Running"}]] * 248 + [RUNS] * 2)  # the two waited on made last
+    before = calls(sim_connections)
+    events, _ = await run_waits(crowd[-2:])
+    lists, statuses = (a - b for a, b in zip(calls(sim_connections), before))
+    assert [event["status"] for event in events] == ["success"] * 2
+    assert lists == 3 and statuses >= 2 * 2, (lists, statuses)  # one round of 3 pages showed it costs more
