@@ -325,7 +325,9 @@ class DocStatusTrigger(BaseTrigger):
                 retry_after: float | None = None
                 polls += 1
                 try:
-                    status = await hook.acheck_status(remaining=self._remaining(), **ref)
+                    status = await hook.acheck_status(
+                        remaining=self._remaining(), share_interval=self.policy.shortest, **ref
+                    )
                 except TransientError as exc:
                     retry_after = exc.retry_after
                     last_error = str(exc)
