@@ -151,6 +151,9 @@ class DocStatusHook(BaseHook, Generic[P_co]):
         self._sync: SyncTransport | None = None
         self._async: AsyncTransport | None = None
         self._cached_token_key: str | None = None
+        # Status calls shared with other waits (engine/coalesce.py): this hook's groups, and when it started.
+        self._shared_groups: set[tuple[str, Any]] = set()
+        self._started = time.monotonic()
 
     # connection --------------------------------------------------------------
     def _load(self, connection: Any) -> P_co:
@@ -347,21 +350,42 @@ class DocStatusHook(BaseHook, Generic[P_co]):
         await amask_secret(token.value)
         return token
 
-    async def acheck_status(self, *, remaining: float | None = None, **ids: Any) -> DocStatus:
+    async def acheck_status(
+        self, *, remaining: float | None = None, share_interval: float | None = None, **ids: Any
+    ) -> DocStatus:
         """Ask the vendor once for the status of a document, without blocking the event loop.
 
         As ``check_status``; an answer larger than ``PARSE_OFF_LOOP_BYTES`` is
         parsed in a worker thread, so a large result does not stall the loop.
+
+        ``share_interval`` (seconds; the trigger passes its poll interval) lets this
+        wait share the call with the other waits of its group in this event loop,
+        when the protocol declares groups (``engine/coalesce.py``; Azure: the
+        documents of a batch, or a batch): the status then comes from the
+        group's call of at most ``share_interval`` ago, made after this hook was
+        created, and ``aclose`` leaves the group. None (the default): its own call.
         """
         ref = self.protocol_class.checked_ref(**ids)
         protocol = await self.aprotocol()
+        if share_interval is not None and hasattr(protocol, "shared_call_key"):  # a SharedStatusProtocol
+            from airflow_docstatus.engine.coalesce import SHARED_CALLS
+
+            shared = await SHARED_CALLS.status(
+                self, protocol, ref, interval=share_interval, since=self._started, remaining=remaining
+            )
+            if shared is not None:
+                return shared
         answer = await self.asend(protocol.status_request(ref), remaining)
         if len(answer.body) > PARSE_OFF_LOOP_BYTES:
             return await asyncio.to_thread(protocol.interpret, ref, answer)
         return protocol.interpret(ref, answer)
 
     async def aclose(self) -> None:
-        """Let go of the shared aiohttp session; the last user closes it."""
+        """Let go of the shared aiohttp session (the last user closes it) and of the shared status calls."""
+        if self._shared_groups:
+            from airflow_docstatus.engine.coalesce import SHARED_CALLS
+
+            await SHARED_CALLS.leave(self)
         if self._async is not None:
             transport, self._async = self._async, None
             await transport.close()

@@ -338,7 +338,9 @@ class DocStatusTrigger(BaseTrigger, Generic[H]):
                 retry_after: float | None = None
                 polls += 1
                 try:
-                    status = await hook.acheck_status(remaining=self._remaining(), **ref)
+                    status = await hook.acheck_status(
+                        remaining=self._remaining(), share_interval=self.policy.shortest, **ref
+                    )
                 except TransientError as exc:
                     retry_after = exc.retry_after
                     last_error = str(exc)
