@@ -808,11 +808,13 @@ def run_coalescing_case(args: argparse.Namespace) -> list[dict[str, Any]]:
                        "--seed", str(args.seed), *([] if shared else ["--unshared"]),
                        *(["--no-greenback"] if args.no_greenback else [])]
             limit = args.spread + args.finish_after + 3 * args.interval + 120
+            code: int | str
             with open(log_file, "w") as log:
                 try:
                     code = subprocess.run(command, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=limit).returncode
                 except subprocess.TimeoutExpired:
                     code = "timeout"
+            r: dict[str, Any]
             if code != 0 or not result_file.exists():
                 r = {"n": n, "batches": k, "shared": shared, "failed": f"worker exit {code}: {log_file.read_text()[-2000:]}"}
             else:

@@ -104,7 +104,7 @@ class _Waiter:
 
 @dataclass
 class _Group:
-    hook: DocStatusHook
+    hook: DocStatusHook[Any]
     ref: dict[str, Any]
     waiters: dict[int, _Waiter] = field(default_factory=dict)
     latest: _Result | None = None
@@ -137,7 +137,7 @@ class SharedStatusCalls:
 
     async def status(
         self,
-        hook: DocStatusHook,
+        hook: DocStatusHook[Any],
         protocol: Any,
         ref: Ref,
         *,
@@ -214,7 +214,8 @@ class SharedStatusCalls:
             if isinstance(result.error, TransientError) and group.not_before > now:
                 retry_after = group.not_before - now
             raise copy_error(result.error, retry_after=retry_after)
-        return protocol.status_from_shared(ref, result.answer, result.retry_after)
+        status: DocStatus = protocol.status_from_shared(ref, result.answer, result.retry_after)
+        return status
 
     async def _fetch(self, group: _Group, start: float) -> _Result:
         """One shared call, all its pages, at ``start``; its result becomes the group's latest."""
@@ -260,12 +261,14 @@ class SharedStatusCalls:
         finally:
             group.task = None
 
-    async def leave(self, hook: DocStatusHook) -> None:
+    async def leave(self, hook: DocStatusHook[Any]) -> None:
         """``hook``'s waits are over: a group whose last waiter this was stops (its call cancelled) and goes."""
         groups = self._groups.get(asyncio.get_running_loop())
         keys, hook._shared_groups = hook._shared_groups, set()
+        if groups is None:  # nothing shared in this event loop
+            return
         for key in keys:
-            group = groups.get(key) if groups is not None else None
+            group = groups.get(key)
             if group is None:
                 continue
             group.waiters.pop(id(hook), None)

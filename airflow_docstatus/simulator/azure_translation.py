@@ -325,7 +325,7 @@ class AzureTranslationApi(VendorApi):
         scripted_step = scripted.current_step() if scripted is not None else None
         return self._batch_body(batch_id, documents, scripted, scripted_step).response()
 
-    async def list_documents(self, request: web.Request, root: str, batch_id: str) -> web.Response:
+    async def list_documents(self, request: web.Request, root: str, batch_id: str) -> web.StreamResponse:
         """``GET .../batches/{id}/documents``: the document statuses of the batch, in creation order, a page at a time.
 
         ``$maxpagesize`` (default :data:`DEFAULT_PAGE_SIZE`, at most
