@@ -216,6 +216,12 @@ VENDORS: dict[str, Vendor] = {
                         "schema": {"type": ["string", "null"], "default": "v1.1"},
                         "description": "v1.1 (default) or a GA date such as 2024-05-01",
                     },
+                    "share_status_calls": {
+                        "label": "Share status calls",
+                        "schema": {"type": ["string", "null"], "default": "true"},
+                        "description": "true (default): deferred waits on one batch share one status call per "
+                        "interval in a triggerer; false: one call per wait",
+                    },
             },
             "ui-field-behaviour": {
                 "hidden-fields": ["schema", "port", "login", "extra"],
@@ -224,6 +230,7 @@ VENDORS: dict[str, Vendor] = {
                     "host": "https://<resource>.cognitiveservices.azure.com",
                     "password": "the resource's subscription key",
                     "api_version": "v1.1",
+                    "share_status_calls": "true",
                 },
             },
             },

@@ -33,8 +33,16 @@ Implementations:
 - ``naive``: the common shortcut, the vendor's sync hook ``check_status`` run
   through asgiref's ``sync_to_async``.
 
+The coalescing case (``--azure-coalesce N:K``, default 1,000:10; ``''`` skips it):
+N Azure document waits (``AzureDocumentTranslationStatusTrigger``) over K
+batches in one worker, run twice side by side: status calls shared per batch
+(the default) and not (connection extra ``share_status_calls=false``). It
+reports the status calls per interval the simulator counted (list pages plus
+Get Document Status calls, divided by the run's length in intervals).
+
 Usage: ``python benchmarks/triggerer_scale.py [--n 1000,2000,5000,10000] [--interval 5]
-[--finish-after 20] [--spread 5] [--impls ours,http,naive] [--vendor leadtools] [--quick]``.
+[--finish-after 20] [--spread 5] [--impls ours,http,naive] [--vendor leadtools]
+[--azure-coalesce 1000:10] [--quick]``.
 It prints the table (with ratios of ours against each peer) and writes
 ``docs/benchmarks.json``, ``docs/benchmarks.png`` and the results section of
 ``docs/benchmarks.md``.
@@ -54,6 +62,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -228,7 +237,7 @@ async def run_triggers(args: argparse.Namespace, doc_ids: list[str], factory) ->
     """Start every trigger over the spread, iterate each to its end as the triggerer does, and measure."""
     from structlog.contextvars import bind_contextvars
 
-    greenback = None
+    greenback: Any = None
     if not args.no_greenback:
         import greenback  # the triggerer gives every trigger a greenback portal
 
@@ -513,6 +522,7 @@ def run_worker(args: argparse.Namespace, impl: str, n: int, sim_url: str, tmp: P
     if args.profile_dir:
         command += ["--profile", str(Path(args.profile_dir) / f"{impl}-{n}.prof")]
     limit = args.spread + args.finish_after + 3 * args.interval + 120
+    code: int | str
     with open(log_file, "w") as log:
         try:
             done = subprocess.run(command, env=worker_env(sim_url, tmp / "airflow-home"), stdout=log,
@@ -666,7 +676,8 @@ RESULTS_END = "<!-- results:end -->"
 
 
 def write_markdown(
-    path: Path, summary: dict[str, Any], table: str, verdicts: str, imports_md: str, what_if: str = ""
+    path: Path, summary: dict[str, Any], table: str, verdicts: str, imports_md: str, what_if: str = "",
+    coalesce_md: str = "",
 ) -> None:
     """Replace the results section of docs/benchmarks.md (between the markers) with this run's."""
     m = summary["machine"]
@@ -694,6 +705,7 @@ def write_markdown(
         "",
         *([f"What if the triggerer called `gc.freeze()` after start-up (it does not; Airflow's scheduler, "
            f"DAG processor and local executor do), N = {TARGET_N:,}, same run:", "", what_if, ""] if what_if else []),
+        *([coalesce_md, ""] if coalesce_md else []),
         imports_md,
         "",
         "![CPU per poll and p99 loop lag against N](benchmarks.png)",
@@ -757,6 +769,10 @@ def orchestrate(args: argparse.Namespace) -> int:
                 r = run_worker(frozen_args, impl, TARGET_N, url, Path(tmp))
                 summary.setdefault("gc_freeze_what_if", []).append(r)
                 report(r)
+    coalesce_md = ""
+    if args.azure_coalesce:
+        summary["azure_coalesce"] = run_coalescing_case(args)
+        coalesce_md = coalescing_markdown(summary["azure_coalesce"], args.interval)
     imports = None
     if not args.skip_import_cost:
         imports = import_cost.measure(runs=args.import_runs)
@@ -774,6 +790,9 @@ def orchestrate(args: argparse.Namespace) -> int:
     if what_if:
         print(f"\nWhat if the triggerer called gc.freeze() after start-up (it does not), N={TARGET_N:,}:\n")
         print(what_if)
+    if coalesce_md:
+        print()
+        print(coalesce_md)
     imports_md = import_cost.markdown(imports) if imports else ""
     if imports_md:
         print()
@@ -783,9 +802,161 @@ def orchestrate(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
         (out / "benchmarks.json").write_text(json.dumps(summary, indent=1) + "\n")
         plot(summary["results"], out / "benchmarks.png")
-        write_markdown(out / "benchmarks.md", summary, table, verdict_table(verdicts), imports_md, what_if)
+        write_markdown(out / "benchmarks.md", summary, table, verdict_table(verdicts), imports_md, what_if, coalesce_md)
         print(f"\nwrote {out / 'benchmarks.json'}, {out / 'benchmarks.png'} and the results in {out / 'benchmarks.md'}")
     return 0
+
+
+# -- the coalescing case: N Azure document waits over K batches, status calls shared or not -------------
+
+COALESCE_VENDOR = "azure_translation"
+UNSHARED_CONN_ID = "bench_azure_unshared"
+TARGET_COALESCE = (1000, 10)  # issue 15: 1,000 document waits in 10 batches, at most 10 status calls per interval
+
+
+def coalesce_worker(args: argparse.Namespace) -> int:
+    """One run of the coalescing case in this process: N document waits over ``args.batches`` batches."""
+    import uuid
+
+    import requests
+
+    raise_open_file_limit()
+    vendor = VENDORS[COALESCE_VENDOR]
+    import aiohttp  # noqa: F401
+    import greenback  # noqa: F401
+
+    trigger_class = import_string(vendor.trigger_path)
+    import_string(vendor.hook_path)
+    conn = {"azure_translation_conn_id": UNSHARED_CONN_ID} if args.unshared else {}
+    end_time = time.time() + 3600
+
+    def factory(doc_id: str) -> Any:
+        return trigger_class(**vendor.ids(doc_id), poll_interval=args.interval, end_time=end_time, **conn)
+
+    sim = args.sim_url.rstrip("/")
+    requests.post(f"{sim}/_sim/reset", timeout=30).raise_for_status()
+    rng = random.Random(args.seed)
+    offsets = sorted(rng.uniform(0, args.spread) for _ in range(args.n))  # the same draw as run_triggers
+    batches = [str(uuid.uuid4()) for _ in range(args.batches)]
+    body = {"documents": [{"vendor": vendor.name, "id": f"{batches[i % len(batches)]}:{uuid.uuid4()}",
+                           "script": vendor.script(offset + args.finish_after)} for i, offset in enumerate(offsets)]}
+    answer = requests.post(f"{sim}/_sim/documents/bulk", json=body, timeout=300)
+    answer.raise_for_status()
+    doc_ids = [d["id"] for d in answer.json()["documents"]]
+    del body, answer
+    gc.collect()
+    args.impl = "ours"
+    windows: list[int] = []  # status calls (list pages + document calls) the simulator counted, interval by interval
+    stop = threading.Event()
+
+    def count_windows() -> None:
+        def total() -> int:
+            stats = requests.get(f"{sim}/_sim/stats", timeout=30).json()[vendor.name]
+            return stats["status_calls"] + stats["list_calls"]
+
+        last = total()
+        while not stop.wait(args.interval):
+            now = total()
+            windows.append(now - last)
+            last = now
+
+    counter = threading.Thread(target=count_windows, daemon=True)
+    counter.start()
+    measured = asyncio.run(run_triggers(args, doc_ids, factory))
+    stop.set()
+    counter.join()
+    counters = requests.get(f"{sim}/_sim/stats", timeout=30).json()[vendor.name]
+    calls = counters["status_calls"] + counters["list_calls"]
+    intervals = measured["wall_seconds"] / args.interval + 1  # polling rounds: at 0, I, 2I... up to the last
+    result = {
+        "n": args.n, "batches": args.batches, "shared": not args.unshared, "interval": args.interval,
+        "finish_after": args.finish_after, "spread": args.spread,
+        "status_calls": counters["status_calls"], "list_calls": counters["list_calls"], "calls": calls,
+        "intervals": intervals, "calls_per_interval": calls / max(intervals, 1e-9),
+        "peak_calls_in_an_interval": max(windows, default=calls), "calls_by_interval": windows,
+        "cpu_ms_per_wait_and_interval": 1000 * measured["cpu_seconds"] / max(intervals * args.n, 1e-9),
+        "errors": sum(v for k, v in measured["outcomes"].items() if k != "success") + counters["auth_failures"],
+        **measured,
+    }
+    Path(args.result).write_text(json.dumps(result, indent=1))
+    return 0
+
+
+def run_coalescing_case(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The case twice in one simulator, shared then not; one result each (or ``failed``)."""
+    from airflow_docstatus.simulator.sandbox import SIMULATOR_CONNECTIONS, running_simulator, simulator_connection
+
+    n, k = (int(x) for x in args.azure_coalesce.split(":"))
+    print(f"azure coalescing: {n:,} document waits over {k} batches, interval {args.interval:g}s", flush=True)
+    spec = next(s for s in SIMULATOR_CONNECTIONS.values() if s["conn_type"] == "azure_document_translation")
+    results = []
+    with tempfile.TemporaryDirectory(prefix="docstatus-bench-") as tmp, running_simulator(quiet=True) as url:
+        env = worker_env(url, Path(tmp) / "airflow-home")
+        env[f"AIRFLOW_CONN_{UNSHARED_CONN_ID.upper()}"] = json.dumps(
+            simulator_connection(url, spec, extra={"share_status_calls": False})
+        )
+        for shared in (True, False):
+            result_file = Path(tmp) / f"coalesce-{shared}.json"
+            log_file = Path(tmp) / f"coalesce-{shared}.log"
+            command = [sys.executable, str(Path(__file__).resolve()), "--worker", "--batches", str(k), "--n", str(n),
+                       "--interval", str(args.interval), "--finish-after", str(args.finish_after),
+                       "--spread", str(args.spread), "--sim-url", url, "--result", str(result_file),
+                       "--seed", str(args.seed), *([] if shared else ["--unshared"]),
+                       *(["--no-greenback"] if args.no_greenback else [])]
+            limit = args.spread + args.finish_after + 3 * args.interval + 120
+            code: int | str
+            with open(log_file, "w") as log:
+                try:
+                    code = subprocess.run(command, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=limit).returncode
+                except subprocess.TimeoutExpired:
+                    code = "timeout"
+            r: dict[str, Any]
+            if code != 0 or not result_file.exists():
+                r = {"n": n, "batches": k, "shared": shared, "failed": f"worker exit {code}: {log_file.read_text()[-2000:]}"}
+            else:
+                r = json.loads(result_file.read_text())
+            results.append(r)
+            if "failed" in r:
+                print(f"  shared={shared} FAILED: {r['failed'][-300:]}", flush=True)
+            else:
+                print(f"  shared={shared} calls/interval={r['calls_per_interval']:.1f} "
+                      f"(peak {r['peak_calls_in_an_interval']}; list pages {r['list_calls']}, "
+                      f"document calls {r['status_calls']}, {r['intervals']:.1f} intervals) errors={r['errors']} "
+                      f"cpu={r['cpu_seconds']:.2f}s lag p99={r['lag_ms']['p99']:.1f}ms", flush=True)
+    return results
+
+
+def coalescing_markdown(results: list[dict[str, Any]], interval: float) -> str:
+    """The coalescing case's table and its verdict against issue 15's target."""
+    lines = [
+        "Azure coalescing case: document waits over batches in one triggerer loop, status calls shared per batch "
+        "(the default) and not (`share_status_calls=false`), same run:",
+        "",
+        "| waits / batches | status calls shared | status calls per interval: mean (peak) | list pages "
+        "| document calls | polling rounds | CPU s | lag p99 ms | errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        if "failed" in r:
+            lines.append(f"| {r['n']:,} / {r['batches']} | {'yes' if r['shared'] else 'no'} | run failed |||||||")
+            continue
+        lines.append(
+            f"| {r['n']:,} / {r['batches']} | {'yes' if r['shared'] else 'no'} | {r['calls_per_interval']:.1f} "
+            f"({r['peak_calls_in_an_interval']:,}) "
+            f"| {r['list_calls']:,} | {r['status_calls']:,} | {r['intervals']:.1f} | {r['cpu_seconds']:.2f} "
+            f"| {r['lag_ms']['p99']:.1f} | {r['errors']} |"
+        )
+    shared = next((r for r in results if r.get("shared") and "failed" not in r), None)
+    if shared is not None:
+        n, k = shared["n"], shared["batches"]
+        peak = shared["peak_calls_in_an_interval"]
+        met = shared["calls_per_interval"] <= k and peak <= k and shared["errors"] == 0
+        lines += ["", "Mean: the calls the simulator counted over the polling rounds (the run's length in intervals, "
+                      "plus one); peak: the most it counted in one interval, sampled every interval.", "",
+                  f"Target: {n:,} document waits in {k} batches cost at most {k} status calls per interval "
+                  f"({interval:g} s): mean {shared['calls_per_interval']:.1f}, peak {peak}, "
+                  f"{'met' if met else '**not met**'}."]
+    return "\n".join(lines)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -809,6 +980,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="N = 1,000 and 2,000 only, fewer import runs")
     parser.add_argument("--profile-dir", default="",
                         help="write a cProfile (CPU clock) of each worker run there, as <impl>-<n>.prof")
+    parser.add_argument("--azure-coalesce", default="{}:{}".format(*TARGET_COALESCE),
+                        help="N:K, the coalescing case: N Azure document waits over K batches ('' to skip)")
+    parser.add_argument("--batches", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--unshared", action="store_true", help=argparse.SUPPRESS)
     # worker mode (internal)
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--impl", help=argparse.SUPPRESS)
@@ -825,6 +1000,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.worker and args.batches:
+        return coalesce_worker(args)
     return worker(args) if args.worker else orchestrate(args)
 
 

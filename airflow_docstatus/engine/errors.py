@@ -70,6 +70,19 @@ class TransientErrorsExhausted(DocStatusError):
     """``max_consecutive_errors`` transient failures came in a row; names the last one."""
 
 
+def copy_error(error: DocStatusError, *, retry_after: float | None = None) -> DocStatusError:
+    """A fresh exception of ``error``'s kind and message, for one more caller that shares the failure.
+
+    Each waiter raising its own copy keeps tracebacks apart; a ``TransientError``
+    copy carries ``retry_after`` (seconds from now, or None) in place of the original's.
+    """
+    if isinstance(error, TransientError):
+        return TransientError(str(error), retry_after=retry_after, http_status=error.http_status)
+    if isinstance(error, PermanentError):
+        return type(error)(str(error), http_status=error.http_status)
+    return type(error)(str(error))
+
+
 # Secrets shorter than this are not redacted: replacing every "ab" would garble messages
 # and tell a reader what the secret is anyway.
 MIN_SECRET_LENGTH = 3

@@ -7,17 +7,19 @@ import json
 import time
 import weakref
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 from airflow.sdk import BaseHook
 
+from airflow_docstatus.engine.contract import check_parameter
 from airflow_docstatus.engine.errors import DocStatusError
+from airflow_docstatus.engine.protocol import VendorProtocol
 from airflow_docstatus.engine.settings import ConnectionSettings
 from airflow_docstatus.engine.tokens import Token, TokenSlot, sync_token_slot, token_key
 
 if TYPE_CHECKING:
     from airflow_docstatus.engine.http import HttpRequest, HttpResponse
-    from airflow_docstatus.engine.protocol import TokenAuthProtocol, VendorProtocol
+    from airflow_docstatus.engine.protocol import TokenAuthProtocol
     from airflow_docstatus.engine.status import DocStatus
     from airflow_docstatus.engine.transport_async import AsyncTransport
     from airflow_docstatus.engine.transport_sync import SyncTransport
@@ -33,7 +35,7 @@ PARSE_OFF_LOOP_BYTES = 256 * 1024
 PROBE_SECONDS = 20.0
 # A connection test's message is cut at this many characters (the UI shows it in a toast).
 PROBE_MESSAGE_CHARS = 1000
-_LOADED: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, tuple[float, asyncio.Future]]] = (
+_LOADED: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, tuple[float, asyncio.Future[Any]]]] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -78,12 +80,19 @@ def forget_connection(conn_id: str) -> None:
             del shared[key]  # its users keep it until they release it
 
 
+# The protocol a hook speaks. Covariant: a LeadtoolsHook is a DocStatusHook[VendorProtocol] to the engine,
+# which only reads the protocol.
+P_co = TypeVar("P_co", bound=VendorProtocol, covariant=True)
+# The hook a sensor, an operator or a trigger polls with (their type parameter).
+H = TypeVar("H", bound="DocStatusHook[VendorProtocol]")
+
+
 class _SharedHook:
     """One hook serving every trigger of a connection (and options) in an event loop, counted by users."""
 
     __slots__ = ("fresh_until", "hook", "key", "users")
 
-    def __init__(self, hook: DocStatusHook, key: tuple[Any, ...], fresh_until: float) -> None:
+    def __init__(self, hook: DocStatusHook[Any], key: tuple[Any, ...], fresh_until: float) -> None:
         self.hook, self.key, self.fresh_until, self.users = hook, key, fresh_until, 0
 
 
@@ -92,7 +101,7 @@ _SHARED: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[Any, ..
 )
 
 
-def acquire_shared_hook(hook_class: type[DocStatusHook], conn_id: str, options: Mapping[str, Any]) -> DocStatusHook:
+def acquire_shared_hook(hook_class: type[H], conn_id: str, options: Mapping[str, Any]) -> H:
     """The hook every trigger of ``conn_id`` (with these protocol options) shares in the running event loop.
 
     One hook means one set of connection settings, one protocol and one
@@ -102,7 +111,12 @@ def acquire_shared_hook(hook_class: type[DocStatusHook], conn_id: str, options: 
     connection is read, as before), and ``forget_connection`` (after an
     authentication failure) makes the next one build afresh at once. Give it
     back with ``release_shared_hook``; the last user closes it.
+
+    A vendor whose waits share status calls (``engine/coalesce.py``, Azure)
+    keeps one hook per wait: its groups count their waiters by hook.
     """
+    if hasattr(hook_class.protocol_class, "shared_call_key"):
+        return hook_class(conn_id, **options)
     loop = asyncio.get_running_loop()
     table = _SHARED.setdefault(loop, {})
     key = (hook_class, conn_id, json.dumps(options, sort_keys=True, default=repr))
@@ -111,10 +125,10 @@ def acquire_shared_hook(hook_class: type[DocStatusHook], conn_id: str, options: 
         entry = table[key] = _SharedHook(hook_class(conn_id, **options), key, loop.time() + CONNECTION_CACHE_SECONDS)
     entry.users += 1
     entry.hook._shared = entry
-    return entry.hook
+    return cast(H, entry.hook)
 
 
-async def release_shared_hook(hook: DocStatusHook) -> None:
+async def release_shared_hook(hook: DocStatusHook[Any]) -> None:
     """Give back a hook of ``acquire_shared_hook``: the last user closes it (and so lets go of its session)."""
     entry = hook._shared
     if entry is None:
@@ -145,7 +159,7 @@ class StatusCall:
         self.ref, self.request = ref, request
 
 
-def _field_behaviour(hook_class: type[DocStatusHook]) -> dict[str, Any]:
+def _field_behaviour(hook_class: type[DocStatusHook[Any]]) -> dict[str, Any]:
     """``get_ui_field_behaviour`` of a vendor hook, from ``connection_forms``."""
     from airflow_docstatus.connection_forms import CONNECTION_FORMS
 
@@ -157,7 +171,7 @@ def _field_behaviour(hook_class: type[DocStatusHook]) -> dict[str, Any]:
     }
 
 
-def _form_widgets(hook_class: type[DocStatusHook]) -> dict[str, Any]:
+def _form_widgets(hook_class: type[DocStatusHook[Any]]) -> dict[str, Any]:
     """``get_connection_form_widgets`` of a vendor hook, from ``connection_forms`` (needs wtforms)."""
     from wtforms import StringField
 
@@ -170,12 +184,16 @@ def _form_widgets(hook_class: type[DocStatusHook]) -> dict[str, Any]:
     }
 
 
-class DocStatusHook(BaseHook):
+class DocStatusHook(BaseHook, Generic[P_co]):
     """Talks to one vendor through its protocol: ``check_status`` (sync) and ``acheck_status`` (async).
 
-    Subclasses set the usual Airflow hook attributes and ``protocol_class``;
-    they add the calls that start a job. The HTTP clients are imported only
-    when a call is made, so importing a hook stays cheap.
+    Subclasses name their protocol as the type parameter
+    (``class LeadtoolsHook(DocStatusHook[LeadtoolsProtocol])``), so ``protocol``
+    and ``aprotocol()`` are typed as it, and set the usual Airflow hook
+    attributes and ``protocol_class`` (that protocol, or a subclass of it:
+    checked when the class is created); they add the calls that start a job.
+    The HTTP clients are imported only when a call is made, so importing a
+    hook stays cheap.
 
     For a vendor with token auth (a ``TokenAuthProtocol``), ``send`` and
     ``asend`` put the connection's bearer token on every request. The token
@@ -189,30 +207,36 @@ class DocStatusHook(BaseHook):
     default_conn_name: ClassVar[str]
     conn_type: ClassVar[str]
     hook_name: ClassVar[str]
-    protocol_class: ClassVar[type[VendorProtocol]]
+    # Not a ClassVar, which cannot hold a type variable: set on the class all the same.
+    protocol_class: type[P_co]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         # Airflow before 3.2 reads the form from hook methods, and only from a
         # hook's own __dict__: give each vendor hook its own, derived from
         # ``connection_forms`` so the two can never drift apart.
         super().__init_subclass__(**kwargs)
+        check_parameter(cls, DocStatusHook, "protocol_class")
         if "conn_type" in cls.__dict__:
-            cls.get_connection_form_widgets = classmethod(_form_widgets)  # type: ignore[method-assign]
-            cls.get_ui_field_behaviour = classmethod(_field_behaviour)  # type: ignore[method-assign]
+            # Airflow annotates these as plain callables, not classmethods:
+            cls.get_connection_form_widgets = classmethod(_form_widgets)  # type: ignore[method-assign,assignment]
+            cls.get_ui_field_behaviour = classmethod(_field_behaviour)  # type: ignore[method-assign,assignment]
 
     def __init__(self, conn_id: str | None = None, **protocol_options: Any) -> None:
         super().__init__()
         self.conn_id = conn_id or self.default_conn_name
         self.protocol_options = protocol_options
         self._settings: ConnectionSettings | None = None
-        self._protocol: VendorProtocol | None = None
+        self._protocol: P_co | None = None
         self._sync: SyncTransport | None = None
         self._async: AsyncTransport | None = None
         self._cached_token_key: str | None = None
         self._shared: _SharedHook | None = None  # set while shared by triggers (acquire_shared_hook)
+        # Status calls shared with other waits (engine/coalesce.py): this hook's groups, and when it started.
+        self._shared_groups: set[tuple[str, Any]] = set()
+        self._started = time.monotonic()
 
     # connection --------------------------------------------------------------
-    def _load(self, connection: Any) -> VendorProtocol:
+    def _load(self, connection: Any) -> P_co:
         self._settings = ConnectionSettings.from_connection(
             connection,
             default_host=self.protocol_class.default_host,
@@ -233,7 +257,7 @@ class DocStatusHook(BaseHook):
         return sorted(forms)
 
     @property
-    def protocol(self) -> VendorProtocol:
+    def protocol(self) -> P_co:
         """The vendor protocol bound to this hook's connection (loaded on first use)."""
         if self._protocol is not None:
             return self._protocol
@@ -244,7 +268,7 @@ class DocStatusHook(BaseHook):
             mask_secret(secret)
         return protocol
 
-    async def aprotocol(self) -> VendorProtocol:
+    async def aprotocol(self) -> P_co:
         """Like ``protocol``, loading the connection without blocking the event loop."""
         if self._protocol is not None:
             return self._protocol
@@ -410,13 +434,22 @@ class DocStatusHook(BaseHook):
         await amask_secret(token.value)
         return token
 
-    async def acheck_status(self, *, remaining: float | None = None, **ids: Any) -> DocStatus:
+    async def acheck_status(
+        self, *, remaining: float | None = None, share_interval: float | None = None, **ids: Any
+    ) -> DocStatus:
         """Ask the vendor once for the status of a document, without blocking the event loop.
 
         As ``check_status``; an answer larger than ``PARSE_OFF_LOOP_BYTES`` is
         parsed in a worker thread, so a large result does not stall the loop.
+
+        ``share_interval`` (seconds; the trigger passes its poll interval) lets this
+        wait share the call with the other waits of its group in this event loop,
+        when the protocol declares groups (``engine/coalesce.py``; Azure: the
+        documents of a batch, or a batch): the status then comes from the
+        group's call of at most ``share_interval`` ago, made after this hook was
+        created, and ``aclose`` leaves the group. None (the default): its own call.
         """
-        return await self.apoll(await self.aprepare_status(**ids), remaining)
+        return await self.apoll(await self.aprepare_status(**ids), remaining, share_interval=share_interval)
 
     async def aprepare_status(self, **ids: Any) -> StatusCall:
         """The status call for ``ids``, built once for a wait of many polls (``InvalidInputError`` for bad ids)."""
@@ -427,16 +460,30 @@ class DocStatusHook(BaseHook):
         protocol = await self.aprotocol()
         return StatusCall(ref, protocol.status_request(ref))
 
-    async def apoll(self, call: StatusCall, remaining: float | None = None) -> DocStatus:
-        """Send a prepared status call once and read its answer, as ``acheck_status`` does."""
+    async def apoll(
+        self, call: StatusCall, remaining: float | None = None, *, share_interval: float | None = None
+    ) -> DocStatus:
+        """Send a prepared status call once and read its answer, as ``acheck_status`` does (``share_interval`` too)."""
         protocol = await self.aprotocol()
+        if share_interval is not None and hasattr(protocol, "shared_call_key"):  # a SharedStatusProtocol
+            from airflow_docstatus.engine.coalesce import SHARED_CALLS
+
+            shared = await SHARED_CALLS.status(
+                self, protocol, call.ref, interval=share_interval, since=self._started, remaining=remaining
+            )
+            if shared is not None:
+                return shared
         answer = await self.asend(call.request, remaining)
         if len(answer.body) > PARSE_OFF_LOOP_BYTES:
             return await asyncio.to_thread(protocol.interpret, call.ref, answer)
         return protocol.interpret(call.ref, answer)
 
     async def aclose(self) -> None:
-        """Let go of the shared aiohttp session; the last user closes it."""
+        """Let go of the shared aiohttp session (the last user closes it) and of the shared status calls."""
+        if self._shared_groups:
+            from airflow_docstatus.engine.coalesce import SHARED_CALLS
+
+            await SHARED_CALLS.leave(self)
         if self._async is not None:
             transport, self._async = self._async, None
             await transport.close()

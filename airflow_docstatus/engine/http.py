@@ -199,6 +199,7 @@ class BoundedBody:
             self._keep(out)
             if self._inflater.eof and self._inflater.unused_data:  # another gzip member follows
                 data = self._inflater.unused_data
+                assert self._wbits is not None  # an inflater is made only with wbits
                 self._inflater = zlib.decompressobj(self._wbits)
                 continue
             data = self._inflater.unconsumed_tail

@@ -40,6 +40,6 @@ def _dataset(item: LineageDataset) -> Any:
     return Dataset(namespace=item.namespace, name=item.name, facets=facets)
 
 
-def operator_lineage(inputs: Iterable[LineageDataset], outputs: Iterable[LineageDataset]) -> OperatorLineage:
+def operator_lineage(inputs: Iterable[LineageDataset], outputs: Iterable[LineageDataset]) -> OperatorLineage[Any, Any]:
     """An ``OperatorLineage`` with these inputs and outputs, in order, no run or job facets."""
     return OperatorLineage(inputs=[_dataset(d) for d in inputs], outputs=[_dataset(d) for d in outputs])

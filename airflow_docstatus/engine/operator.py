@@ -16,6 +16,7 @@ from airflow_docstatus.engine.errors import (
     PermanentError,
     TransientError,
 )
+from airflow_docstatus.engine.hook import H
 from airflow_docstatus.engine.policy import DEFAULT_MAX_CONSECUTIVE_ERRORS
 from airflow_docstatus.engine.sensor import DocStatusSensor
 from airflow_docstatus.engine.values import is_literal
@@ -24,8 +25,6 @@ from airflow_docstatus.engine.values import structured
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
-
-    from airflow_docstatus.engine.hook import DocStatusHook
 
 try:  # Airflow 3.3+: the task state store and the mixin that keeps a job's id in it
     from airflow.sdk import ResumableJobMixin
@@ -52,14 +51,18 @@ JOB_STATE_KEY = "docstatus_job_ref"
 DEFAULT_OPERATOR_TIMEOUT = 7 * 24 * 3600  # seconds, a week: as API.md and Airflow's sensors
 
 
-class DocStatusOperator(ResumableJobMixin, DocStatusSensor):
+class DocStatusOperator(ResumableJobMixin, DocStatusSensor[H]):
     """Starts a vendor job and, by default, waits for it in the same task: start, wait, return.
 
-    Vendor operators subclass it and only name their start call (``start_job``),
-    the arguments it takes and their template fields. The wait is the vendor
-    sensor's own (this class is a ``DocStatusSensor`` that fills in its ids
-    itself): the same poll policy, status table, error budget, log lines and,
-    with ``deferrable=True``, the same trigger.
+    Vendor operators subclass it with their hook as the type parameter
+    (``class LeadtoolsExtractTextOperator(DocStatusOperator[LeadtoolsHook])``),
+    so ``start_job`` and ``find_started_job`` get that hook, and only name their
+    start call (``start_job``), the arguments it takes and their template fields.
+    The wait is the vendor sensor's own (this class is a ``DocStatusSensor``
+    that fills in its ids itself): the same poll policy, status table, error
+    budget, log lines and, with ``deferrable=True``, the same trigger. The
+    class checks are the sensor's too, except that the ids need not be
+    template fields (they come from the start call); the connection argument must be.
 
     What it leaves behind:
 
@@ -96,6 +99,7 @@ class DocStatusOperator(ResumableJobMixin, DocStatusSensor):
     start_call: ClassVar[str]
     # Start arguments that are dicts: a template renders them as text, read back before the start.
     dict_args: ClassVar[tuple[str, ...]] = ()
+    ids_are_arguments = False
 
     _job_ref: dict[str, Any] | None = None
 
@@ -147,7 +151,7 @@ class DocStatusOperator(ResumableJobMixin, DocStatusSensor):
             self._checked_start_args()  # a bad literal argument fails the DAG at parse time
 
     # what a vendor operator provides ------------------------------------------------
-    def start_job(self, hook: DocStatusHook) -> dict[str, Any]:
+    def start_job(self, hook: H) -> dict[str, Any]:
         """Send the vendor's start call once and return the new job's ref (the sensor's ids)."""
         raise NotImplementedError
 
@@ -158,7 +162,7 @@ class DocStatusOperator(ResumableJobMixin, DocStatusSensor):
         """The start call's arguments, by name, as they stand (rendered once the task runs)."""
         return {name: getattr(self, name) for name in self._start_arg_names}
 
-    def find_started_job(self, hook: DocStatusHook) -> dict[str, Any] | None:
+    def find_started_job(self, hook: H) -> dict[str, Any] | None:
         """The ref of a job this task started already though no ref was kept, or None.
 
         Only a vendor whose start can carry an id of ours can say (SmartDocumentor's ``externalId``).
@@ -316,7 +320,7 @@ class DocStatusOperator(ResumableJobMixin, DocStatusSensor):
 
     # cancel on kill ------------------------------------------------------------------------------
     @cached_property
-    def _kill_hook(self) -> DocStatusHook:
+    def _kill_hook(self) -> H:
         return self.hook_class(self.conn_id, **self._options)
 
     def on_kill(self) -> None:

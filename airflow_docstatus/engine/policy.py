@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from airflow_docstatus.engine.errors import DocStatusError, PermanentError, TransientError, TransientErrorsExhausted
+from airflow_docstatus.engine.errors import DocStatusError, TransientError, TransientErrorsExhausted, copy_error
 
 DEFAULT_MAX_CONSECUTIVE_ERRORS = 10
 DEFAULT_ERROR_BACKOFF_CAP = 300.0
@@ -125,11 +125,7 @@ class SharedFailure:
         failure = self.failure
         if failure is None or now >= self.retry_at:
             return
-        if isinstance(failure, TransientError):
-            raise TransientError(str(failure), retry_after=self.retry_at - now, http_status=failure.http_status)
-        if isinstance(failure, PermanentError):
-            raise type(failure)(str(failure), http_status=failure.http_status)
-        raise type(failure)(str(failure))
+        raise copy_error(failure, retry_after=self.retry_at - now)
 
     def failed(self, error: DocStatusError, now: float) -> None:
         """Remember a failure, to share it with the other pollers until ``retry_at``."""

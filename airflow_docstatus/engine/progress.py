@@ -110,7 +110,7 @@ class ProgressLog:
     def restore(self, state: Mapping[str, Any]) -> None:
         key = state.get("key")
         if isinstance(key, list) and len(key) == 5:
-            self._key = tuple(key)  # type: ignore[assignment]
+            self._key = tuple(key)
         at = state.get("at")
         if isinstance(at, (int, float)) and not isinstance(at, bool):
             self._logged_at = float(at)

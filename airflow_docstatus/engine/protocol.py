@@ -51,7 +51,7 @@ class VendorProtocol(abc.ABC):
     default_host: ClassVar[str]
     id_fields: ClassVar[tuple[str, ...]]
     option_fields: ClassVar[tuple[str, ...]] = ()
-    statuses: ClassVar[StatusTable]
+    statuses: StatusTable  # set on the class; an instance may replace it (a user's status sets)
     min_poll_interval: ClassVar[float] = 0.0
     http_reasons: ClassVar[Mapping[int, str]] = {}
     uses_tokens: ClassVar[bool] = False

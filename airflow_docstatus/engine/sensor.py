@@ -8,7 +8,7 @@ import traceback
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
 from airflow.configuration import conf
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
@@ -22,6 +22,7 @@ from airflow_docstatus._compat import (
     import_string,
 )
 from airflow_docstatus._private_api import PokeIntervalHook
+from airflow_docstatus.engine.contract import check_parameter, check_template_fields, check_trigger
 from airflow_docstatus.engine.errors import (
     InvalidInputError,
     NoRequestSlotError,
@@ -30,6 +31,7 @@ from airflow_docstatus.engine.errors import (
     TransientErrorsExhausted,
 )
 from airflow_docstatus.engine.events import XCOM_DOCSTATUS_KEY, Outcome, summarize_payload, timeout_message
+from airflow_docstatus.engine.hook import H
 from airflow_docstatus.engine.lineage import LineageDataset
 from airflow_docstatus.engine.policy import DEFAULT_MAX_CONSECUTIVE_ERRORS, ErrorBudget, PollPolicy
 from airflow_docstatus.engine.progress import ProgressLog
@@ -40,8 +42,6 @@ if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import Context
     from airflow.triggers.base import StartTriggerArgs
-
-    from airflow_docstatus.engine.hook import DocStatusHook
 
 # Where a reschedule-mode sensor keeps its count of transient errors in a row
 # between pokes: Airflow's task state store (Airflow 3.3+). The store is scoped
@@ -105,22 +105,28 @@ class _StartTriggerArgs:
     attribute of an instance wins.
     """
 
-    def __get__(self, sensor: DocStatusSensor | None, owner: type) -> StartTriggerArgs | None:
+    def __get__(self, sensor: DocStatusSensor[Any] | None, owner: type) -> StartTriggerArgs | None:
         if sensor is None:
             return None
         if "start_trigger_args" in sensor.__dict__:
-            return sensor.__dict__["start_trigger_args"]
+            given: StartTriggerArgs | None = sensor.__dict__["start_trigger_args"]
+            return given
         return sensor._start_trigger_args() if sensor.start_from_trigger else None
 
-    def __set__(self, sensor: DocStatusSensor, value: StartTriggerArgs | None) -> None:
+    def __set__(self, sensor: DocStatusSensor[Any], value: StartTriggerArgs | None) -> None:
         sensor.__dict__["start_trigger_args"] = value
 
 
-class DocStatusSensor(PokeIntervalHook, BaseSensorOperator):
+class DocStatusSensor(PokeIntervalHook, BaseSensorOperator, Generic[H]):
     """Waits for a vendor document to reach a terminal status.
 
-    Vendor sensors subclass it and only name their ids, their connection
-    argument and their template fields. It works in ``poke`` and
+    Vendor sensors subclass it with their hook as the type parameter
+    (``class LeadtoolsQuerySensor(DocStatusSensor[LeadtoolsHook])``) and only
+    name their ids, their connection argument and their template fields.
+    When the class is created, ``TypeError`` says if ``hook_class`` is not the
+    parameter's hook, if ``template_fields`` lacks an id of the protocol or the
+    connection argument, or if the trigger of ``trigger_class_path`` polls with
+    another hook (see ``engine/contract.py``). It works in ``poke`` and
     ``reschedule`` mode and, with ``deferrable=True``, pokes once on the
     worker and then hands the wait to a trigger in the triggerer with an
     absolute wall-clock deadline.
@@ -145,12 +151,21 @@ class DocStatusSensor(PokeIntervalHook, BaseSensorOperator):
     :param max_consecutive_errors: transient failures tolerated in a row before the task fails.
     """
 
-    hook_class: ClassVar[type[DocStatusHook]]
+    # Not a ClassVar, which cannot hold a type variable: set on the class all the same.
+    hook_class: type[H]
     trigger_class_path: ClassVar[str]
+    # Whether the protocol's ids are arguments of the class, so template fields (False for operators).
+    ids_are_arguments: ClassVar[bool] = True
     ui_color = "#e8f4ea"
     # A seam for tests that need a clock they control (the progress lines' "once a minute").
     _now = staticmethod(time.time)
-    start_trigger_args = _StartTriggerArgs()  # type: ignore[assignment]
+    start_trigger_args = _StartTriggerArgs()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        check_parameter(cls, DocStatusSensor, "hook_class")
+        check_template_fields(cls, ids=cls.ids_are_arguments)
+        check_trigger(cls)
 
     def __init__(
         self,
@@ -191,7 +206,8 @@ class DocStatusSensor(PokeIntervalHook, BaseSensorOperator):
     # what this sensor waits on -------------------------------------------------
     @property
     def conn_id(self) -> str:
-        return getattr(self, self.hook_class.conn_name_attr)
+        conn_id: str = getattr(self, self.hook_class.conn_name_attr)
+        return conn_id
 
     @property
     def _ids(self) -> dict[str, Any]:
@@ -208,7 +224,7 @@ class DocStatusSensor(PokeIntervalHook, BaseSensorOperator):
         return {name: getattr(self, name) for name in self._option_names}
 
     @cached_property
-    def hook(self) -> DocStatusHook:
+    def hook(self) -> H:
         return self.hook_class(self.conn_id, **self._options)
 
     @cached_property
@@ -266,7 +282,7 @@ class DocStatusSensor(PokeIntervalHook, BaseSensorOperator):
         """
         store = context.get("task_state_store") if self.reschedule else None
         if store is not None and not self._errors_loaded:
-            kept = store.get(ERRORS_STATE_KEY, 0) or 0
+            kept: Any = store.get(ERRORS_STATE_KEY, 0) or 0
             # {"try_number", "in_row", "last"}: the store outlives the try, the count must not
             if isinstance(kept, Mapping) and kept.get("try_number") == _try_number(context):
                 self._errors.in_row = int(kept.get("in_row") or 0)
@@ -364,7 +380,7 @@ class DocStatusSensor(PokeIntervalHook, BaseSensorOperator):
         """
         return [], []
 
-    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage:
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage[Any, Any]:
         """The inputs and outputs of ``lineage_datasets()`` for the OpenLineage provider.
 
         Only that provider calls it (it imports OpenLineage, which this provider

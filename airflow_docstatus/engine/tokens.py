@@ -17,11 +17,14 @@ import math
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_docstatus.engine.errors import TransientError
 from airflow_docstatus.engine.http import HttpRequest
 from airflow_docstatus.engine.policy import SharedFailure
+
+if TYPE_CHECKING:
+    import asyncio
 
 # Renew this long before expiry, but never more than a tenth of the lifetime.
 RENEWAL_MARGIN = 60.0
@@ -112,7 +115,7 @@ class TokenSlot(SharedFailure):
         super().__init__()
         self.lock = lock
         self.token: Token | None = None
-        self.pending: Any = None  # async: the fetch under way, shared by the pollers that wait for it
+        self.pending: asyncio.Future[Token] | None = None  # async: the fetch under way, shared by the pollers that wait for it
 
     def obtained(self, token: Token) -> None:
         self.token = token

@@ -6,10 +6,11 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
-from typing import Any, ClassVar
+from typing import Any, Generic
 
 from airflow.triggers.base import BaseTrigger, TaskSuccessEvent, TriggerEvent
 
+from airflow_docstatus.engine.contract import check_parameter, trigger_defined
 from airflow_docstatus.engine.errors import (
     AuthenticationError,
     InvalidInputError,
@@ -29,7 +30,7 @@ from airflow_docstatus.engine.events import (
     timeout_message,
 )
 from airflow_docstatus.engine.hook import (
-    DocStatusHook,
+    H,
     StatusCall,
     acquire_shared_hook,
     forget_connection,
@@ -51,6 +52,10 @@ class DocStatusEvent(TriggerEvent):
     def __repr__(self) -> str:
         return f"DocStatusEvent<{describe_event(self.payload)}>"
 
+    def __init__(self, payload: Any, **kwargs: Any) -> None:
+        # TriggerEvent's own, typed: mypy reads pydantic's keyword-only __init__ in its place.
+        super().__init__(payload, **kwargs)  # type: ignore[no-untyped-call]  # Airflow's has no annotations
+
 
 class DocStatusTaskSuccessEvent(TaskSuccessEvent):
     """Ends the task successfully from the triggerer; its XComs are already pushed.
@@ -68,10 +73,12 @@ class DocStatusTaskSuccessEvent(TaskSuccessEvent):
     __str__ = __repr__
 
 
-class DocStatusTrigger(BaseTrigger):
+class DocStatusTrigger(BaseTrigger, Generic[H]):
     """Polls a vendor asynchronously until a terminal status or the deadline.
 
-    Vendor triggers are thin named subclasses that set ``hook_class``; they
+    Vendor triggers are thin named subclasses that name their hook as the type
+    parameter and set it as ``hook_class``
+    (``class LeadtoolsQueryTrigger(DocStatusTrigger[LeadtoolsHook])``); they
     take the vendor ids and connection argument of their sensor, plus:
 
     :param poll_interval: seconds between polls (never below the vendor's floor).
@@ -144,7 +151,13 @@ class DocStatusTrigger(BaseTrigger):
     a triggerer restart rebuilds the trigger with the same deadline.
     """
 
-    hook_class: ClassVar[type[DocStatusHook]]
+    # Not a ClassVar, which cannot hold a type variable: set on the class all the same.
+    hook_class: type[H]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        check_parameter(cls, DocStatusTrigger, "hook_class")
+        trigger_defined(cls)  # the sensors and operators that defer to it: the same hook_class?
 
     # Seams for tests that need a clock they control.
     _now = staticmethod(time.time)
@@ -169,7 +182,7 @@ class DocStatusTrigger(BaseTrigger):
         waiting_since: float | None = None,
         **ids_and_options: Any,
     ) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # BaseTrigger.__init__ has no annotations
         protocol = self.hook_class.protocol_class
         conn_attr = self.hook_class.conn_name_attr
         allowed = {*protocol.id_fields, *protocol.option_fields, conn_attr}
@@ -366,7 +379,7 @@ class DocStatusTrigger(BaseTrigger):
                 try:
                     if call is None:  # built once: the checked ids, the URL, the headers
                         call = await hook.astatus_call(ref)
-                    status = await hook.apoll(call, self._remaining())
+                    status = await hook.apoll(call, self._remaining(), share_interval=self.policy.shortest)
                 except NoRequestSlotError as exc:  # the connection's ceiling leaves no call before the deadline
                     self.log.warning("%s; the wait times out at its deadline", exc)
                     remaining = self._remaining()

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from airflow_docstatus.engine.status import DocStatus
 
 
-class AzureDocumentTranslationHook(DocStatusHook):
+class AzureDocumentTranslationHook(DocStatusHook[AzureTranslationProtocol]):
     """Talks to Azure AI Document Translation with the subscription key of an ``azure_document_translation`` connection.
 
     ``check_status(batch_id=..., document_id=...)`` asks for one document's
@@ -34,16 +34,10 @@ class AzureDocumentTranslationHook(DocStatusHook):
     default_conn_name = "azure_document_translation_default"
     conn_type = "azure_document_translation"
     hook_name = "Azure AI Document Translation"
-    protocol_class = AzureDocumentStatusProtocol
+    protocol_class: type[AzureTranslationProtocol] = AzureDocumentStatusProtocol
 
     def __init__(self, azure_translation_conn_id: str = default_conn_name) -> None:
         super().__init__(azure_translation_conn_id)
-
-    @property
-    def azure(self) -> AzureTranslationProtocol:
-        protocol = self.protocol
-        assert isinstance(protocol, AzureTranslationProtocol)
-        return protocol
 
     def get_document_status(self, batch_id: str, document_id: str) -> DocStatus:
         """The status of one document of a batch (the same as ``check_status``)."""
@@ -66,17 +60,17 @@ class AzureDocumentTranslationHook(DocStatusHook):
     ) -> str:
         """Translate the documents at ``source_url`` (a container, or one file with ``storage_type="File"``)
         into ``target_url``; return the new batch's id, read from ``Operation-Location``."""
-        request = self.azure.start_translation_request(
+        request = self.protocol.start_translation_request(
             source_url, target_url, target_language, source_language=source_language, storage_type=storage_type
         )
-        batch_id = self.azure.parse_batch_id({"target_language": target_language}, self.send(request))
+        batch_id = self.protocol.parse_batch_id({"target_language": target_language}, self.send(request))
         self.log.info("Azure Document Translation started batch_id=%s (to %s)", batch_id, target_language)
         return batch_id
 
     def cancel(self, **ids: Any) -> bool:
         """Cancel a batch (``DELETE .../batches/{id}``); the service answers with the batch, now Cancelling."""
         ref = AzureBatchStatusProtocol.validate_ref(batch_id=ids.get("batch_id"))
-        self.azure.raise_for_http_error(ref, self.send(self.azure.cancel_request(ref["batch_id"])))
+        self.protocol.raise_for_http_error(ref, self.send(self.protocol.cancel_request(ref["batch_id"])))
         self.log.info("Azure Document Translation: asked to cancel batch_id=%s", ref["batch_id"])
         return True
 
@@ -84,17 +78,16 @@ class AzureDocumentTranslationHook(DocStatusHook):
         """``cancel`` without blocking the event loop (for the trigger's ``on_kill``)."""
         ref = AzureBatchStatusProtocol.validate_ref(batch_id=ids.get("batch_id"))
         protocol = await self.aprotocol()
-        assert isinstance(protocol, AzureTranslationProtocol)
         protocol.raise_for_http_error(ref, await self.asend(protocol.cancel_request(ref["batch_id"])))
         return True
 
     def list_documents(self, batch_id: str) -> list[dict[str, Any]]:
         """Every document status of a batch, following ``@nextLink`` page by page."""
         ref = {"batch_id": batch_id}
-        documents, next_link = self.azure.parse_documents_page(ref, self.send(self.azure.list_documents_request(batch_id)))
+        documents, next_link = self.protocol.parse_documents_page(ref, self.send(self.protocol.list_documents_request(batch_id)))
         while next_link:
-            page, next_link = self.azure.parse_documents_page(
-                ref, self.send(self.azure.list_documents_request(batch_id, next_link))
+            page, next_link = self.protocol.parse_documents_page(
+                ref, self.send(self.protocol.list_documents_request(batch_id, next_link))
             )
             documents.extend(page)
         return documents

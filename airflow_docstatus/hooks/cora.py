@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from airflow_docstatus.engine.transport_sync import SyncTransport
 
 
-class CoraSequenceOcrHook(DocStatusHook):
+class CoraSequenceOcrHook(DocStatusHook[CoraProtocol]):
     """Talks to a Cora SeQuence server's OCR integration service (``coraOcrIntegration_v1.0.0.asmx``).
 
     ``check_status(master_workflow_instance_id=...)`` asks ``GetStatus`` once;
@@ -55,8 +55,8 @@ class CoraSequenceOcrHook(DocStatusHook):
         connection's ``call_timeout``.
         """
         if protocol is None:
-            protocol = super().protocol  # type: ignore[assignment]
-        assert isinstance(protocol, CoraProtocol) and self._settings is not None
+            protocol = super().protocol
+        assert self._settings is not None
         return WsdlSource(
             location=protocol.wsdl_location,
             settings=self._settings,
@@ -71,19 +71,13 @@ class CoraSequenceOcrHook(DocStatusHook):
     def protocol(self) -> CoraProtocol:
         """The Cora protocol of this connection, its WSDL loaded (once per process)."""
         protocol = super().protocol
-        assert isinstance(protocol, CoraProtocol)
         if protocol.service is None:
             protocol.bind(WSDL_CACHE.get(self.wsdl_source(protocol), protocol.soap_version, operation=GET_STATUS))
         return protocol
 
-    @property
-    def cora(self) -> CoraProtocol:
-        return self.protocol
-
     async def aprotocol(self) -> CoraProtocol:
         """The protocol for the triggerer: NTLM refused at once; a WSDL not loaded yet is loaded in a thread."""
         protocol = await super().aprotocol()
-        assert isinstance(protocol, CoraProtocol)
         protocol.refuse_ntlm_in_triggerer()
         if protocol.service is None:
             protocol.bind(await WSDL_CACHE.aget(self.wsdl_source(protocol), protocol.soap_version, operation=GET_STATUS))
@@ -91,9 +85,7 @@ class CoraSequenceOcrHook(DocStatusHook):
 
     def check_deferrable(self) -> None:
         """Raise ``InvalidInputError`` if this connection cannot be polled from the triggerer (NTLM)."""
-        protocol = super().protocol
-        assert isinstance(protocol, CoraProtocol)
-        protocol.refuse_ntlm_in_triggerer()
+        super().protocol.refuse_ntlm_in_triggerer()
 
     # auth on the requests session ------------------------------------------------------
     def _ntlm_auth(self) -> Any:
@@ -109,9 +101,7 @@ class CoraSequenceOcrHook(DocStatusHook):
 
     def _session_auth(self) -> Any:
         """What a requests session needs for this connection's auth (Basic goes in the request headers)."""
-        protocol = super().protocol
-        assert isinstance(protocol, CoraProtocol)
-        return self._ntlm_auth() if protocol.auth == "ntlm" else None
+        return self._ntlm_auth() if super().protocol.auth == "ntlm" else None
 
     def get_settings(self) -> ConnectionSettings:
         """The checked connection settings, without loading the WSDL."""

@@ -9,7 +9,7 @@ from airflow_docstatus.engine.hook import DocStatusHook
 from airflow_docstatus.protocols.expertai import ExpertAiExtractProtocol
 
 
-class ExpertAiExtractHook(DocStatusHook):
+class ExpertAiExtractHook(DocStatusHook[ExpertAiExtractProtocol]):
     """Talks to expert.ai Extract with the username and password of an ``expertai_extract`` connection.
 
     The JWT from the connection's ``auth_url`` is fetched once, shared by
@@ -30,12 +30,6 @@ class ExpertAiExtractHook(DocStatusHook):
     def __init__(self, expertai_conn_id: str = default_conn_name) -> None:
         super().__init__(expertai_conn_id)
 
-    @property
-    def expertai(self) -> ExpertAiExtractProtocol:
-        protocol = self.protocol
-        assert isinstance(protocol, ExpertAiExtractProtocol)
-        return protocol
-
     def layout_document_async(self, document: bytes | str | os.PathLike[str], name: str | None = None) -> str:
         """Start layout analysis of a document (its bytes, or a file path); return the task id.
 
@@ -46,6 +40,6 @@ class ExpertAiExtractHook(DocStatusHook):
         else:
             path = Path(document)
             data, name = path.read_bytes(), name or path.name
-        task_id = self.expertai.parse_task_id(name, self.send(self.expertai.layout_request(name, data)))
+        task_id = self.protocol.parse_task_id(name, self.send(self.protocol.layout_request(name, data)))
         self.log.info("expert.ai Extract started layout analysis of %s: extract_task_id=%s", name, task_id)
         return task_id

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from airflow_docstatus.engine.http import HttpRequest
 
 
-class LeadtoolsHook(DocStatusHook):
+class LeadtoolsHook(DocStatusHook[LeadtoolsProtocol]):
     """Talks to LEADTOOLS Cloud Services with the Application ID and password of a ``leadtools`` connection.
 
     ``check_status(file_id=...)`` asks ``Query`` once. ``extract_text`` starts
@@ -32,40 +32,34 @@ class LeadtoolsHook(DocStatusHook):
     def __init__(self, leadtools_conn_id: str = default_conn_name, fail_when_not_run: bool = False) -> None:
         super().__init__(leadtools_conn_id, fail_when_not_run=fail_when_not_run)
 
-    @property
-    def leadtools(self) -> LeadtoolsProtocol:
-        protocol = self.protocol
-        assert isinstance(protocol, LeadtoolsProtocol)
-        return protocol
-
     def _start(self, file_url: str, request: HttpRequest) -> str:
         """Send a call that starts a job and return the GUID it answers with."""
-        return self.leadtools.parse_file_id({"fileurl": file_url}, self.send(request))
+        return self.protocol.parse_file_id({"fileurl": file_url}, self.send(request))
 
     def extract_text(self, file_url: str, first_page: int = 1, last_page: int = -1) -> str:
         """Start OCR of the file at ``file_url`` (pages first..last, -1 for the end); return its GUID."""
-        file_id = self._start(file_url, self.leadtools.extract_text_request(file_url, first_page, last_page))
+        file_id = self._start(file_url, self.protocol.extract_text_request(file_url, first_page, last_page))
         self.log.info("LEADTOOLS started ExtractText on %s: file_id=%s", file_url, file_id)
         return file_id
 
     def upload_file(self, file_url: str) -> str:
         """Upload the file at ``file_url`` for queued services; return its GUID (it waits at 122 until ``run``)."""
-        file_id = self._start(file_url, self.leadtools.upload_file_request(file_url))
+        file_id = self._start(file_url, self.protocol.upload_file_request(file_url))
         self.log.info("LEADTOOLS uploaded %s: file_id=%s", file_url, file_id)
         return file_id
 
     def queue_extract_text(self, file_id: str, first_page: int = 1, last_page: int = -1) -> None:
         """Queue OCR on an uploaded file."""
-        self._expect_ok(file_id, self.leadtools.queue_extract_text_request(file_id, first_page, last_page))
+        self._expect_ok(file_id, self.protocol.queue_extract_text_request(file_id, first_page, last_page))
 
     def run(self, file_id: str) -> None:
         """Start the services queued on an uploaded file."""
-        self._expect_ok(file_id, self.leadtools.run_request(file_id))
+        self._expect_ok(file_id, self.protocol.run_request(file_id))
         self.log.info("LEADTOOLS Run called on file_id=%s", file_id)
 
     def delete(self, file_id: str) -> None:
         """Delete a file and its results (the vendor refuses while it is at 100 or 123)."""
-        self._expect_ok(file_id, self.leadtools.delete_request(file_id))
+        self._expect_ok(file_id, self.protocol.delete_request(file_id))
 
     def _expect_ok(self, file_id: str, request: HttpRequest) -> None:
-        self.leadtools.raise_for_http_error({"file_id": file_id}, self.send(request))
+        self.protocol.raise_for_http_error({"file_id": file_id}, self.send(request))

@@ -9,7 +9,7 @@ from airflow_docstatus.engine.hook import DocStatusHook
 from airflow_docstatus.protocols.smartdocumentor import SmartDocumentorProtocol
 
 
-class SmartDocumentorHook(DocStatusHook):
+class SmartDocumentorHook(DocStatusHook[SmartDocumentorProtocol]):
     """Talks to SmartDocumentor Cloud with the client credentials of a ``smartdocumentor`` connection.
 
     The access token from ``token_url`` (client credentials, ``scope``) is
@@ -39,12 +39,6 @@ class SmartDocumentorHook(DocStatusHook):
             smartdocumentor_conn_id, success_statuses=success_statuses, failure_statuses=failure_statuses
         )
 
-    @property
-    def smartdocumentor(self) -> SmartDocumentorProtocol:
-        protocol = self.protocol
-        assert isinstance(protocol, SmartDocumentorProtocol)
-        return protocol
-
     def process_task(self, **body: Any) -> dict[str, Any]:
         """Create a task with ``POST sdtask/process`` and return the vendor's answer (with ``taskId``).
 
@@ -52,7 +46,7 @@ class SmartDocumentorHook(DocStatusHook):
         JSON as given (the simulator reads ``externalId``, ``displayName``,
         ``document`` and ``script``).
         """
-        answer = self.smartdocumentor.parse_process(body, self.send(self.smartdocumentor.process_request(body)))
+        answer = self.protocol.parse_process(body, self.send(self.protocol.process_request(body)))
         self.log.info(
             "SmartDocumentor created a task: sd_task_id=%s external_id=%s", answer["taskId"], answer.get("externalId")
         )

@@ -13,7 +13,7 @@ from airflow_docstatus.hooks.azure_translation import AzureDocumentTranslationHo
 STORAGE_TYPES = ("Folder", "File")
 
 
-class AzureDocumentTranslationOperator(DocStatusOperator):
+class AzureDocumentTranslationOperator(DocStatusOperator[AzureTranslationBatchHook]):
     """Starts an Azure translation batch (``POST .../batches``) and waits until the batch ends.
 
     Start: ``AzureDocumentTranslationHook.start_translation(...)``; XCom
@@ -47,6 +47,12 @@ class AzureDocumentTranslationOperator(DocStatusOperator):
     hook_class = AzureTranslationBatchHook
     trigger_class_path = "airflow_docstatus.triggers.azure_translation.AzureTranslationBatchStatusTrigger"
     start_call = "start translation"
+    # Set by the engine from the arguments (start_args, options) and rendered by Airflow: any type until checked.
+    source_url: Any
+    target_url: Any
+    target_language: Any
+    source_language: Any
+    storage_type: Any
 
     def __init__(
         self,
@@ -98,7 +104,7 @@ class AzureDocumentTranslationOperator(DocStatusOperator):
             target = LineageDataset(target.namespace, target.name, language=language)
         return ([source] if source else []), ([target] if target else [])
 
-    def start_job(self, hook: AzureTranslationBatchHook) -> dict[str, Any]:  # type: ignore[override]
+    def start_job(self, hook: AzureTranslationBatchHook) -> dict[str, Any]:
         batch_id = hook.start_translation(
             self.source_url.strip(),
             self.target_url.strip(),

@@ -13,7 +13,7 @@ from airflow_docstatus.engine.values import structured
 from airflow_docstatus.protocols.cora import FileReference, parse_activity_metadata
 
 
-class CoraFileBatchOperator(DocStatusOperator):
+class CoraFileBatchOperator(DocStatusOperator[CoraSequenceOcrHook]):
     """Starts OCR of a file with Cora SeQuence ``FileBatch`` and waits for ``GetStatus`` to say Completed.
 
     Start: ``CoraSequenceOcrHook.file_batch(...)``; XCom ``job_ref`` is
@@ -46,6 +46,14 @@ class CoraFileBatchOperator(DocStatusOperator):
     trigger_class_path = "airflow_docstatus.triggers.cora.CoraOcrStatusTrigger"
     start_call = "FileBatch"
     dict_args = ("input_file", "output_file")
+    # Set by the engine from the arguments (start_args, options) and rendered by Airflow: any type until checked.
+    input_file: Any
+    output_file: Any
+    ocr_profile: Any
+    file_batch_timeout: Any
+    external_context: Any
+    put_model: Any
+    activity_metadata: Any
 
     def __init__(
         self,
@@ -98,7 +106,7 @@ class CoraFileBatchOperator(DocStatusOperator):
         source, target = found
         return ([source] if source else []), ([target] if target else [])
 
-    def start_job(self, hook: CoraSequenceOcrHook) -> dict[str, Any]:  # type: ignore[override]
+    def start_job(self, hook: CoraSequenceOcrHook) -> dict[str, Any]:
         instance_id = hook.file_batch(
             input_file=self.input_file,
             output_file=self.output_file,

@@ -14,7 +14,7 @@ from airflow_docstatus.hooks.expertai import ExpertAiExtractHook
 from airflow_docstatus.protocols.expertai import MAX_DOCUMENT_BYTES
 
 
-class ExpertAiExtractLayoutOperator(DocStatusOperator):
+class ExpertAiExtractLayoutOperator(DocStatusOperator[ExpertAiExtractHook]):
     """Starts layout analysis of a document with expert.ai Extract (``layout-document-async``) and waits for it.
 
     Start: ``ExpertAiExtractHook.layout_document_async(document, name)``; XCom
@@ -37,6 +37,9 @@ class ExpertAiExtractLayoutOperator(DocStatusOperator):
     hook_class = ExpertAiExtractHook
     trigger_class_path = "airflow_docstatus.triggers.expertai.ExpertAiExtractStatusTrigger"
     start_call = "layout-document-async"
+    # Set by the engine from the arguments (start_args, options) and rendered by Airflow: any type until checked.
+    document: Any
+    document_name: Any
 
     def __init__(
         self,
@@ -79,7 +82,7 @@ class ExpertAiExtractLayoutOperator(DocStatusOperator):
         source = file_dataset(self.document)
         return ([source] if source else []), []
 
-    def start_job(self, hook: ExpertAiExtractHook) -> dict[str, Any]:  # type: ignore[override]
+    def start_job(self, hook: ExpertAiExtractHook) -> dict[str, Any]:
         document = self.document
         if not isinstance(document, bytes):
             path = Path(str(document).strip())

@@ -11,7 +11,7 @@ from airflow_docstatus.engine.operator import DocStatusOperator
 from airflow_docstatus.hooks.leadtools import LeadtoolsHook
 
 
-class LeadtoolsExtractTextOperator(DocStatusOperator):
+class LeadtoolsExtractTextOperator(DocStatusOperator[LeadtoolsHook]):
     """Starts OCR of a file with LEADTOOLS ``Recognition/ExtractText`` and waits for its ``RequestData``.
 
     Start: ``LeadtoolsHook.extract_text(file_url, first_page, last_page)``; XCom
@@ -36,6 +36,10 @@ class LeadtoolsExtractTextOperator(DocStatusOperator):
     hook_class = LeadtoolsHook
     trigger_class_path = "airflow_docstatus.triggers.leadtools.LeadtoolsQueryTrigger"
     start_call = "ExtractText"
+    # Set by the engine from the arguments (start_args, options) and rendered by Airflow: any type until checked.
+    file_url: Any
+    first_page: Any
+    last_page: Any
 
     def __init__(
         self,
@@ -67,7 +71,7 @@ class LeadtoolsExtractTextOperator(DocStatusOperator):
         source = url_dataset(self.file_url)
         return ([source] if source else []), []
 
-    def start_job(self, hook: LeadtoolsHook) -> dict[str, Any]:  # type: ignore[override]
+    def start_job(self, hook: LeadtoolsHook) -> dict[str, Any]:
         file_id = hook.extract_text(
             self.file_url.strip(), _page(self.first_page, "first_page"), _page(self.last_page, "last_page")
         )

@@ -10,7 +10,7 @@ from airflow_docstatus.engine.operator import DocStatusOperator
 from airflow_docstatus.hooks.smartdocumentor import SmartDocumentorHook
 
 
-class SmartDocumentorProcessTaskOperator(DocStatusOperator):
+class SmartDocumentorProcessTaskOperator(DocStatusOperator[SmartDocumentorHook]):
     """Creates a SmartDocumentor task (``POST sdtask/process``) and waits until it is processed.
 
     Start: ``SmartDocumentorHook.process_task(**task)``; XCom ``job_ref`` is
@@ -36,6 +36,8 @@ class SmartDocumentorProcessTaskOperator(DocStatusOperator):
     trigger_class_path = "airflow_docstatus.triggers.smartdocumentor.SmartDocumentorTaskStatusTrigger"
     start_call = "sdtask/process"
     dict_args = ("task",)
+    # Set by the engine from the arguments (start_args, options) and rendered by Airflow: any type until checked.
+    task: Any
 
     def __init__(
         self,
@@ -68,7 +70,7 @@ class SmartDocumentorProcessTaskOperator(DocStatusOperator):
         if external_id is not None and (not isinstance(external_id, str) or not external_id.strip()):
             raise InvalidInputError(f"SmartDocumentor: `task['externalId']` must be a non-empty string, got {external_id!r}")
 
-    def find_started_job(self, hook: SmartDocumentorHook) -> dict[str, Any] | None:  # type: ignore[override]
+    def find_started_job(self, hook: SmartDocumentorHook) -> dict[str, Any] | None:
         external_id = self._external_id
         if external_id is None:
             return None
@@ -81,7 +83,7 @@ class SmartDocumentorProcessTaskOperator(DocStatusOperator):
         task_id = status.payload.get("taskId") if isinstance(status.payload, Mapping) else None
         return {"sd_task_id": task_id, "external_id": external_id}
 
-    def start_job(self, hook: SmartDocumentorHook) -> dict[str, Any]:  # type: ignore[override]
+    def start_job(self, hook: SmartDocumentorHook) -> dict[str, Any]:
         answer = hook.process_task(**self.task)
         ref: dict[str, Any] = {"sd_task_id": answer["taskId"]}
         external_id = answer.get("externalId") or self._external_id

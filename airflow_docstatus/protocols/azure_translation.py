@@ -16,7 +16,7 @@ import json
 import re
 import uuid
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import urlsplit
 
 from airflow_docstatus.engine.errors import InvalidInputError, PermanentError
@@ -31,6 +31,11 @@ FIRST_GA_API_VERSION = "2024-05-01"
 _GA_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 SUBSCRIPTION_KEY_HEADER = "Ocp-Apim-Subscription-Key"
 MAX_INNER_ERRORS = 5
+# The largest page of document statuses Azure serves (``$maxpagesize``; its default is 50).
+DOCUMENTS_PAGE_SIZE = 100
+SHARE_EXTRA = "share_status_calls"
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
 
 # The wire says Cancelled/Cancelling; some of Microsoft's pages say Canceled/Canceling. Accept both.
 STATUSES = StatusTable.of(
@@ -58,6 +63,18 @@ def parse_api_version(value: Any, conn_id: str) -> str:
         f"connection {conn_id!r}: extra 'api_version' must be 'v1.1' or a GA date such as "
         f"'{FIRST_GA_API_VERSION}' (from {FIRST_GA_API_VERSION} on), got {value!r}"
     )
+
+
+def parse_share_status_calls(value: Any, conn_id: str) -> bool:
+    """The ``share_status_calls`` extra: true (default, also when null or blank) or false."""
+    if value is None or isinstance(value, bool):
+        return value is not False
+    text = str(value).strip().lower()
+    if text in _TRUE or text == "":
+        return True
+    if text in _FALSE:
+        return False
+    raise InvalidInputError(f"connection {conn_id!r}: extra {SHARE_EXTRA!r} must be true or false, got {value!r}")
 
 
 def describe_error(error: Mapping[str, Any]) -> str:
@@ -89,7 +106,7 @@ class AzureTranslationProtocol(VendorProtocol):
     vendor = "azure_translation"
     display_name = "Azure Document Translation"
     default_host = ""  # no public default: every resource has its own custom-domain endpoint
-    statuses: ClassVar[StatusTable] = STATUSES
+    statuses: StatusTable = STATUSES
     http_reasons = {
         400: "the request was refused",
         401: "the subscription key is wrong, or not for this resource",
@@ -111,6 +128,7 @@ class AzureTranslationProtocol(VendorProtocol):
         if not settings.password:
             raise InvalidInputError(f"connection {settings.conn_id!r}: the subscription key (password) is empty")
         self.api_version = parse_api_version(settings.extra.get("api_version"), settings.conn_id)
+        self.share_status_calls = parse_share_status_calls(settings.extra.get(SHARE_EXTRA), settings.conn_id)
 
     # ids -----------------------------------------------------------------
     @classmethod
@@ -215,10 +233,20 @@ class AzureTranslationProtocol(VendorProtocol):
         guid = self.guid({"batch_id": batch_id}, "batch_id")
         return HttpRequest("DELETE", self.batches_url(guid), params=self.query, headers=self._headers())
 
-    def list_documents_request(self, batch_id: str, next_link: str | None = None) -> HttpRequest:
-        """``GET .../batches/{id}/documents``, or the page a previous answer's ``@nextLink`` names."""
+    def list_documents_request(
+        self, batch_id: str, next_link: str | None = None, page_size: int | None = None
+    ) -> HttpRequest:
+        """``GET .../batches/{id}/documents``, or the page a previous answer's ``@nextLink`` names.
+
+        ``page_size`` asks for pages of that many documents at most (``$maxpagesize``;
+        ``maxpagesize`` in the GA shape); a ``@nextLink`` carries it on.
+        """
         if next_link is None:
-            return self._get(self.guid({"batch_id": batch_id}, "batch_id"), "documents")
+            request = self._get(self.guid({"batch_id": batch_id}, "batch_id"), "documents")
+            if page_size is None:
+                return request
+            name = "$maxpagesize" if self.api_version == V1_1 else "maxpagesize"
+            return dataclasses.replace(request, params={**request.params, name: str(page_size)})
         if urlsplit(next_link)[:2] != urlsplit(self.settings.base_url)[:2]:
             # Never send the key anywhere but the connection's own endpoint.
             raise PermanentError(f"{self.display_name}: @nextLink {next_link!r} leaves the endpoint; not followed")
@@ -276,7 +304,10 @@ class AzureDocumentStatusProtocol(AzureTranslationProtocol):
         return self._get(ref["batch_id"], "documents", ref["document_id"])
 
     def parse_status(self, ref: Ref, response: HttpResponse) -> DocStatus:
-        body = self.status_body(ref, response)
+        return self.document_status(ref, self.status_body(ref, response), response.retry_after)
+
+    def document_status(self, ref: Ref, body: Mapping[str, Any], retry_after: float | None) -> DocStatus:
+        """The status in one document status object (Get Document Status's body, or an entry of the list)."""
         path = body.get("path")
         status = self.status(
             ref,
@@ -284,11 +315,52 @@ class AzureDocumentStatusProtocol(AzureTranslationProtocol):
             progress=_progress(body.get("progress")),
             message=self.status_message(body),
             payload=path,
-            retry_after=response.retry_after,
+            retry_after=retry_after,
         )
         if status.state is State.SUCCEEDED and not (isinstance(path, str) and path):
             raise PermanentError(f"{self.where(ref)} reports {body['status']} but no translated document path")
         return status
+
+    # shared status calls (engine/coalesce.py): one list of the batch's documents for every waiting document
+    def shared_call_key(self, ref: Ref) -> tuple[str, str] | None:
+        """The batch's document list, unless the connection's ``share_status_calls`` extra is false."""
+        return ("documents", ref["batch_id"]) if self.share_status_calls else None
+
+    def shared_call_request(self, ref: Ref, cursor: str | None) -> HttpRequest:
+        """``GET .../batches/{id}/documents`` in pages of ``DOCUMENTS_PAGE_SIZE``, or the ``@nextLink`` page."""
+        return self.list_documents_request(ref["batch_id"], cursor, page_size=DOCUMENTS_PAGE_SIZE)
+
+    def read_shared_page(
+        self, ref: Ref, response: HttpResponse, answer: dict[str, Any] | None
+    ) -> tuple[dict[str, Any], str | None]:
+        """The documents listed so far by id (canonical GUID), this page's added; the next page's link."""
+        batch = {"batch_id": ref["batch_id"]}
+        documents, next_link = self.parse_documents_page(batch, response)
+        answer = {} if answer is None else answer
+        for document in documents:
+            try:
+                answer[str(uuid.UUID(str(document.get("id"))))] = document
+            except (AttributeError, ValueError):
+                continue  # not a document status object: it answers for no one
+        return answer, next_link
+
+    def status_from_shared(self, ref: Ref, answer: Mapping[str, Any], retry_after: float | None) -> DocStatus:
+        """The document's entry in the list read as Get Document Status's answer would be.
+
+        A document the list does not hold fails as that call's 404 does (``PermanentError``);
+        an entry without a status as that call's body without one.
+        """
+        body = answer.get(ref["document_id"])
+        if body is None:
+            raise PermanentError(
+                f"{self.where(ref)}: the batch's document list does not hold the document "
+                f"(as HTTP 404: {self.http_reasons[404]})",
+                http_status=404,
+            )
+        if not isinstance(body.get("status"), str):
+            excerpt = self.clean(json.dumps(body)[:200])
+            raise PermanentError(f"{self.where(ref)} listed the document without a status: {excerpt!r}")
+        return self.document_status(ref, body, retry_after)
 
 
 class AzureBatchStatusProtocol(AzureTranslationProtocol):
@@ -310,9 +382,26 @@ class AzureBatchStatusProtocol(AzureTranslationProtocol):
     def status_request(self, ref: Ref) -> HttpRequest:
         return self._get(ref["batch_id"])
 
+    # shared status calls (engine/coalesce.py): one Get Translation Status for every wait on the batch
+    def shared_call_key(self, ref: Ref) -> tuple[str, str] | None:
+        """The batch's status call, unless the connection's ``share_status_calls`` extra is false."""
+        return ("batch", ref["batch_id"]) if self.share_status_calls else None
+
+    def shared_call_request(self, ref: Ref, cursor: None) -> HttpRequest:
+        return self.status_request(ref)
+
+    def read_shared_page(self, ref: Ref, response: HttpResponse, answer: None) -> tuple[HttpResponse, None]:
+        """The answer itself (one page), once its HTTP status is known to be good."""
+        self.raise_for_http_error(ref, response)
+        return response, None
+
+    def status_from_shared(self, ref: Ref, answer: HttpResponse, retry_after: float | None) -> DocStatus:
+        """The batch status as this wait's own call reads it (its own ``fail_on_document_failures``)."""
+        return self.parse_status(ref, answer)
+
     def parse_status(self, ref: Ref, response: HttpResponse) -> DocStatus:
         body = self.status_body(ref, response)
-        summary = body.get("summary") if isinstance(body.get("summary"), Mapping) else {}
+        summary: Any = body.get("summary") if isinstance(body.get("summary"), Mapping) else {}
         total, failed = _count(summary, "total"), _count(summary, "failed")
         done = failed + _count(summary, "success") + _count(summary, "cancelled")
         counts = (

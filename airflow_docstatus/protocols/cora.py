@@ -14,7 +14,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from airflow_docstatus.engine.errors import (
@@ -272,7 +272,7 @@ class CoraProtocol(VendorProtocol):
     default_host = ""
     id_fields = ("master_workflow_instance_id",)
     option_fields = ("activity_metadata",)
-    statuses: ClassVar[StatusTable] = StatusTable.of(
+    statuses: StatusTable = StatusTable.of(
         waiting={"Queued", "ProcessingInput", "WaitingForOutput"},
         success={"Completed"},
         failure={"Aborted", "Failed", "NotFound"},

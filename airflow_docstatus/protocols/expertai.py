@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import quote
 
 from airflow_docstatus.engine.errors import InvalidInputError, PermanentError, TransientError
@@ -30,7 +30,7 @@ class ExpertAiExtractProtocol(TokenAuthProtocol):
     default_host = "https://extract.expert.ai/beta/"
     id_fields = ("extract_task_id",)
     max_body_bytes = 64 * 1024 * 1024  # the result of a 500-page document is about 8 MB; headroom for denser pages
-    statuses: ClassVar[StatusTable] = StatusTable.of(
+    statuses: StatusTable = StatusTable.of(
         waiting={"PENDING", "PROGRESS"},
         success={"SUCCESS"},
         failure={"FAILURE", "ABORTED"},

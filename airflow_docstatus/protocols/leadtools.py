@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, ClassVar
+from typing import Any
 
 from airflow_docstatus.engine.errors import InvalidInputError, PermanentError
 from airflow_docstatus.engine.http import HttpRequest, HttpResponse, basic_auth_header
@@ -48,7 +48,7 @@ class LeadtoolsProtocol(VendorProtocol):
     max_body_bytes = 16 * 1024 * 1024  # RequestData of a 32 MB file's recognition results runs to a few MB
     option_fields = ("fail_when_not_run",)
     min_poll_interval = 2.0  # the vendor asks for at least 2 s between Query calls
-    statuses: ClassVar[StatusTable] = StatusTable.of(
+    statuses: StatusTable = StatusTable.of(
         waiting={"100", "122", "123"},
         success={"200"},
         failure={"500", "501", "502", "600"},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import urlencode, urljoin
 
 from airflow_docstatus.engine.errors import InvalidInputError, PermanentError, TransientError
@@ -71,7 +71,7 @@ class SmartDocumentorProtocol(TokenAuthProtocol):
     default_host = "https://cloud.smartdocumentor.net/"
     id_fields = ("sd_task_id", "external_id")
     option_fields = ("success_statuses", "failure_statuses")
-    statuses: ClassVar[StatusTable] = StatusTable.of(
+    statuses: StatusTable = StatusTable.of(
         success=DEFAULT_SUCCESS_STATUSES,
         failure=DEFAULT_FAILURE_STATUSES,
         unknown=State.WAITING,

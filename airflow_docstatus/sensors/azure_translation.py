@@ -10,7 +10,7 @@ from airflow_docstatus.engine.sensor import DocStatusSensor
 from airflow_docstatus.hooks.azure_translation import AzureDocumentTranslationHook, AzureTranslationBatchHook
 
 
-class AzureDocumentTranslationStatusSensor(DocStatusSensor):
+class AzureDocumentTranslationStatusSensor(DocStatusSensor[AzureDocumentTranslationHook]):
     """Waits until one document of an Azure translation batch is translated, and returns its ``path``.
 
     NotStarted, Running and Cancelling wait (the progress is logged);
@@ -49,7 +49,7 @@ class AzureDocumentTranslationStatusSensor(DocStatusSensor):
         return [], ([target] if target else [])
 
 
-class AzureTranslationBatchStatusSensor(DocStatusSensor):
+class AzureTranslationBatchStatusSensor(DocStatusSensor[AzureTranslationBatchHook]):
     """Waits until an Azure translation batch ends, and returns the batch status object.
 
     The batch's status decides as for a document. A batch that ends

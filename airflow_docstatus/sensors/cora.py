@@ -11,7 +11,7 @@ from airflow_docstatus.engine.values import is_literal
 from airflow_docstatus.hooks.cora import CoraSequenceOcrHook
 from airflow_docstatus.protocols.cora import parse_activity_metadata
 
-class CoraOcrStatusSensor(DocStatusSensor):
+class CoraOcrStatusSensor(DocStatusSensor[CoraSequenceOcrHook]):
     """Waits until a Cora SeQuence OCR FileBatch is done, and returns ``{"Status", "ErrorCode", "ExternalContext"}``.
 
     Queued, ProcessingInput and WaitingForOutput wait; Completed succeeds;

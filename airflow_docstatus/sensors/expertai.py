@@ -9,7 +9,7 @@ from airflow_docstatus.engine.sensor import DocStatusSensor
 from airflow_docstatus.hooks.expertai import ExpertAiExtractHook
 
 
-class ExpertAiExtractStatusSensor(DocStatusSensor):
+class ExpertAiExtractStatusSensor(DocStatusSensor[ExpertAiExtractHook]):
     """Waits until an expert.ai Extract layout task finishes, and returns its ``result``.
 
     PENDING and PROGRESS wait, with the progress (``current``) in the task

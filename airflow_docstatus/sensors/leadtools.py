@@ -9,7 +9,7 @@ from airflow_docstatus.engine.sensor import DocStatusSensor
 from airflow_docstatus.hooks.leadtools import LeadtoolsHook
 
 
-class LeadtoolsQuerySensor(DocStatusSensor):
+class LeadtoolsQuerySensor(DocStatusSensor[LeadtoolsHook]):
     """Waits until a LEADTOOLS file finishes processing, and returns its ``RequestData``.
 
     FileStatus 100, 122 and 123 wait (122, "Run never called", with a warning

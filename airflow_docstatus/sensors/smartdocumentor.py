@@ -9,7 +9,7 @@ from airflow_docstatus.engine.sensor import DocStatusSensor
 from airflow_docstatus.hooks.smartdocumentor import SmartDocumentorHook
 
 
-class SmartDocumentorTaskStatusSensor(DocStatusSensor):
+class SmartDocumentorTaskStatusSensor(DocStatusSensor[SmartDocumentorHook]):
     """Waits until a SmartDocumentor task reaches a success or failure status, and returns the status object.
 
     Statuses are matched by text. Processed and ExportCompleted succeed;

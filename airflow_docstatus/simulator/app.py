@@ -45,6 +45,7 @@ class VendorModule(Protocol):
     Optional names, read with ``getattr``:
 
     - ``EXTRA_STEP_KEYS``: ``{key: check}``, the vendor's own script step keys;
+    - ``LISTS_DOCUMENTS``: True for a vendor that lists documents (its stats show ``list_calls``);
     - ``TOKEN_LIFETIME``: set by vendors that issue tokens, the default lifetime in
       seconds (the scenario's ``token_lifetime`` overrides it);
     - ``new_document_state(state, doc_id, fields) -> dict``: the ``vendor_state`` of a
@@ -407,6 +408,8 @@ async def _stats(request: web.Request) -> web.Response:
         counters = dataclasses.asdict(state.store.counters(name))
         if not state.tokens.issues_tokens(name):
             del counters["token_calls"]
+        if not getattr(VENDORS[name], "LISTS_DOCUMENTS", False):
+            del counters["list_calls"]
         stats[name] = counters
     return web.json_response(stats)
 

@@ -42,6 +42,7 @@ from .faults import respond
 NAME = "azure_translation"
 URL_PREFIX = "/azure/"
 CREDENTIAL_KEYS: tuple[str, ...] = ("subscription_key",)
+LISTS_DOCUMENTS = True
 
 V1_1_ROOT = "translator/text/batch/v1.1/"
 GA_ROOT = "translator/document/"
@@ -54,6 +55,8 @@ DEFAULT_TARGET_LANGUAGE = "fr"
 DOCUMENTS_PER_FOLDER = 2
 SIM_STORAGE = "https://simstorage.blob.core.windows.net"
 CANCELLING_SECONDS = 1.0
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 100
 
 _WAITING = {"notstarted": "notYetStarted", "running": "inProgress", "cancelling": "inProgress", "canceling": "inProgress"}
 _DONE = {"succeeded": "success", "failed": "failed", "validationfailed": "failed", "cancelled": "cancelled",
@@ -183,7 +186,7 @@ class AzureTranslationApi(VendorApi):
         if len(segments) == 2:
             return await self.batch_status(request, ids[0])
         if len(segments) == 3:
-            return self.list_documents(ids[0])
+            return await self.list_documents(request, root, ids[0])
         return await self.document_status(request, ids[0], ids[1])
 
     def _authorized(self, request: web.Request) -> bool:
@@ -276,7 +279,7 @@ class AzureTranslationApi(VendorApi):
 
     # -- endpoints ------------------------------------------------------------
 
-    async def document_status(self, request: web.Request, batch_id: str, doc_id: str) -> web.Response:
+    async def document_status(self, request: web.Request, batch_id: str, doc_id: str) -> web.StreamResponse:
         """``GET .../batches/{id}/documents/{documentId}``: the document's scripted status."""
         self.counters.status_calls += 1
         document = self.state.store.get(NAME, f"{batch_id}{SEPARATOR}{doc_id}")
@@ -285,7 +288,7 @@ class AzureTranslationApi(VendorApi):
         step = document.answer_status_call(request.method, request.path_qs, request.headers)
         return await respond(request, step, lambda: self._document_body(document, step).response(), _fault_error)
 
-    async def batch_status(self, request: web.Request, batch_id: str) -> web.Response:
+    async def batch_status(self, request: web.Request, batch_id: str) -> web.StreamResponse:
         """``GET .../batches/{id}``: the scripted batch, or the status derived from its documents."""
         self.counters.status_calls += 1
         scripted = self.state.store.get(NAME, batch_id)
@@ -322,13 +325,45 @@ class AzureTranslationApi(VendorApi):
         scripted_step = scripted.current_step() if scripted is not None else None
         return self._batch_body(batch_id, documents, scripted, scripted_step).response()
 
-    def list_documents(self, batch_id: str) -> web.Response:
-        """``GET .../batches/{id}/documents``: every document status of the batch, on one page."""
+    async def list_documents(self, request: web.Request, root: str, batch_id: str) -> web.StreamResponse:
+        """``GET .../batches/{id}/documents``: the document statuses of the batch, in creation order, a page at a time.
+
+        ``$maxpagesize`` (default :data:`DEFAULT_PAGE_SIZE`, at most
+        :data:`MAX_PAGE_SIZE`), ``$skip`` and ``$top`` page the list as Azure
+        does (GA also takes them without ``$``); a page that is not the last
+        carries an absolute ``@nextLink``. Each page counts as one ``list_calls``,
+        and is a look at each document on it: a poll-counted step advances, as
+        on its own status call. When a document on the page is on a fault step,
+        the page answers with that fault (the whole list fails, as a service
+        hiccup would), so a shared list call can be made to fail.
+        """
+        self.counters.list_calls += 1
         documents = self._documents_of(batch_id)
         if not documents and self.state.store.get(NAME, batch_id) is None:
             return _not_found("batch")
-        _, bodies = self._summary(documents)
-        return web.json_response({"value": bodies})
+        numbers: dict[str, int | None] = {}
+        for name in ("top", "skip", "maxpagesize"):
+            spellings = ("$" + name,) if root == V1_1_ROOT else (name, "$" + name)
+            raw = next((request.query[key] for key in spellings if key in request.query), None)
+            if raw is not None and not raw.isdigit():
+                return error_response(400, "InvalidRequest", f"The value {raw!r} of {name} is not a non-negative integer.",
+                                      target="Operation")
+            numbers[name] = None if raw is None else int(raw)
+        skip = numbers["skip"] or 0
+        size = min(max(numbers["maxpagesize"] or DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE)
+        end = len(documents) if numbers["top"] is None else min(len(documents), numbers["top"])
+        page = documents[skip:min(skip + size, end)]
+        steps = [document.answer_status_call(request.method, request.path_qs, request.headers) for document in page]
+        body: dict[str, Any] = {"value": [self._document_body(d, step).body for d, step in zip(page, steps)]}
+        if skip + size < end:
+            query = {**request.query, "$skip": str(skip + size), "$maxpagesize": str(size)}
+            for plain in ("skip", "maxpagesize"):
+                query.pop(plain, None)
+            body["@nextLink"] = str(request.url.with_query(query))
+        fault = next((step for step in steps if step.fault), None)
+        if fault is None:
+            return web.json_response(body)
+        return await respond(request, fault, lambda: web.json_response(body), _fault_error)
 
     async def start_translation(self, request: web.Request, root: str) -> web.Response:
         """``POST .../batches``: a new batch, one document per source document and target language.
@@ -342,7 +377,7 @@ class AzureTranslationApi(VendorApi):
             body = await request.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
             body = None
-        inputs = body.get("inputs") if isinstance(body, dict) else None
+        inputs: Any = body.get("inputs") if isinstance(body, dict) else None
         problem = _check_inputs(inputs)
         if problem:
             return error_response(400, "InvalidRequest", problem, target="Operation",

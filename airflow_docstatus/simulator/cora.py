@@ -194,7 +194,7 @@ class CoraApi(VendorApi):
         here = f"{request.scheme}://{request.host}{SERVICE_PATH}"
         return web.Response(text=shipped_wsdl().replace(WSDL_ADDRESS, here), content_type="text/xml", charset="utf-8")
 
-    async def soap(self, request: web.Request) -> web.Response:
+    async def soap(self, request: web.Request) -> web.StreamResponse:
         version, params = _soap_version(request.headers.get("Content-Type", ""))
         if version is None:
             return web.Response(status=415, text="Unsupported Media Type: use text/xml (SOAP 1.1) or "
@@ -243,7 +243,7 @@ class CoraApi(VendorApi):
 
     async def get_status(
         self, request: web.Request, version: str, header: ET.Element | None, raw: bytes
-    ) -> web.Response:
+    ) -> web.StreamResponse:
         self.counters.status_calls += 1
         value = _text(header, "MasterWorkflowInstanceId")
         if value is None:

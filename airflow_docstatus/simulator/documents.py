@@ -382,6 +382,8 @@ class Counters:
     """Token requests, granted or refused (vendors that issue tokens only)."""
     ready_calls: int = 0
     """Calls to the admin ``/_sim/ready/`` check (plain HTTP pollers such as the benchmarks' peer)."""
+    list_calls: int = 0
+    """Pages of a document list served (vendors that list documents only: Azure's ``GET .../batches/{id}/documents``)."""
 
 
 @dataclass

@@ -276,7 +276,7 @@ class ExpertAiApi(VendorApi):
         self.count_start(name)
         return await self.answer_start(request, web.json_response({"taskId": task_id}, status=202), name)
 
-    async def status(self, request: web.Request) -> web.Response:
+    async def status(self, request: web.Request) -> web.StreamResponse:
         """``GET status/{taskId}``: the task's state, and its result once it is SUCCESS."""
         refused = self._refused(request)
         if refused is not None:

@@ -126,7 +126,7 @@ async def respond(
     normal: NormalAnswer,
     http_error: Callable[[int], web.Response] | None = None,
     soap_fault: SoapFaultAnswer | None = None,
-) -> web.Response:
+) -> web.StreamResponse:
     """Answer a status call with ``step``: its fault if it has one, else ``normal()``.
 
     ``http_error(status)``, if given, builds the vendor's own error answer for

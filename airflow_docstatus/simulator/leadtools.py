@@ -216,7 +216,7 @@ class LeadtoolsApi(VendorApi):
 
     # -- endpoints ------------------------------------------------------------
 
-    async def query(self, request: web.Request) -> web.Response:
+    async def query(self, request: web.Request) -> web.StreamResponse:
         """``Query?id=``: the file's FileStatus, and RequestData once it is 200."""
         self.counters.status_calls += 1
         document = self._document(request)

@@ -120,7 +120,7 @@ class DagTestResult:
 class AirflowSandbox:
     """An AIRFLOW_HOME on SQLite, with the example DAGs and connections to the simulator."""
 
-    def __init__(self, home: Path, dags_folder: Path, simulator_url: str, extra_env: Mapping[str, str] = ()) -> None:
+    def __init__(self, home: Path, dags_folder: Path, simulator_url: str, extra_env: Mapping[str, str] | tuple[()] = ()) -> None:
         self.home = Path(home)
         self.dags_folder = Path(dags_folder)
         self.simulator_url = simulator_url

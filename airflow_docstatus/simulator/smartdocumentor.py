@@ -292,7 +292,7 @@ class SmartDocumentorApi(VendorApi):
             headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
         )
 
-    async def status(self, request: web.Request) -> web.Response:
+    async def status(self, request: web.Request) -> web.StreamResponse:
         """``GET sdtask/status``: 400 without ids, 404 when no task matches them all."""
         refused = self._refused(request)
         if refused is not None:

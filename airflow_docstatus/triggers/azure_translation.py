@@ -6,7 +6,7 @@ from airflow_docstatus.engine.trigger import DocStatusTrigger
 from airflow_docstatus.hooks.azure_translation import AzureDocumentTranslationHook, AzureTranslationBatchHook
 
 
-class AzureDocumentTranslationStatusTrigger(DocStatusTrigger):
+class AzureDocumentTranslationStatusTrigger(DocStatusTrigger[AzureDocumentTranslationHook]):
     """Polls one document's status in the triggerer until it is terminal; the success event carries its ``path``.
 
     ``AzureDocumentTranslationStatusTrigger(batch_id=..., document_id=...,
@@ -17,7 +17,7 @@ class AzureDocumentTranslationStatusTrigger(DocStatusTrigger):
     hook_class = AzureDocumentTranslationHook
 
 
-class AzureTranslationBatchStatusTrigger(DocStatusTrigger):
+class AzureTranslationBatchStatusTrigger(DocStatusTrigger[AzureTranslationBatchHook]):
     """Polls a batch's status in the triggerer until it is terminal; the success event carries the batch object.
 
     Takes ``batch_id``, ``azure_translation_conn_id`` and ``fail_on_document_failures`` like the sensor.

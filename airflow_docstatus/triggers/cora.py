@@ -6,7 +6,7 @@ from airflow_docstatus.engine.trigger import DocStatusTrigger
 from airflow_docstatus.hooks.cora import CoraSequenceOcrHook
 
 
-class CoraOcrStatusTrigger(DocStatusTrigger):
+class CoraOcrStatusTrigger(DocStatusTrigger[CoraSequenceOcrHook]):
     """Polls Cora SeQuence OCR ``GetStatus`` in the triggerer until the FileBatch is done.
 
     ``CoraOcrStatusTrigger(master_workflow_instance_id=42, cora_conn_id="cora_sequence_default",

@@ -6,7 +6,7 @@ from airflow_docstatus.engine.trigger import DocStatusTrigger
 from airflow_docstatus.hooks.expertai import ExpertAiExtractHook
 
 
-class ExpertAiExtractStatusTrigger(DocStatusTrigger):
+class ExpertAiExtractStatusTrigger(DocStatusTrigger[ExpertAiExtractHook]):
     """Polls an expert.ai Extract layout task in the triggerer until SUCCESS, FAILURE or ABORTED.
 
     ``ExpertAiExtractStatusTrigger(extract_task_id=..., expertai_conn_id="expertai_extract_default",

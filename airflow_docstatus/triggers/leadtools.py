@@ -6,7 +6,7 @@ from airflow_docstatus.engine.trigger import DocStatusTrigger
 from airflow_docstatus.hooks.leadtools import LeadtoolsHook
 
 
-class LeadtoolsQueryTrigger(DocStatusTrigger):
+class LeadtoolsQueryTrigger(DocStatusTrigger[LeadtoolsHook]):
     """Polls LEADTOOLS ``Query`` in the triggerer until the file reaches a terminal FileStatus.
 
     ``LeadtoolsQueryTrigger(file_id=..., leadtools_conn_id="leadtools_default",

@@ -6,7 +6,7 @@ from airflow_docstatus.engine.trigger import DocStatusTrigger
 from airflow_docstatus.hooks.smartdocumentor import SmartDocumentorHook
 
 
-class SmartDocumentorTaskStatusTrigger(DocStatusTrigger):
+class SmartDocumentorTaskStatusTrigger(DocStatusTrigger[SmartDocumentorHook]):
     """Polls a SmartDocumentor task in the triggerer until its status text is in the success or failure set.
 
     ``SmartDocumentorTaskStatusTrigger(sd_task_id=..., smartdocumentor_conn_id="smartdocumentor_default",

@@ -21,7 +21,7 @@ def test_a_tiny_run_prints_the_table_and_writes_the_results(tmp_path):
     (tmp_path / "benchmarks.md").write_text("# Benchmarks\n\nkept\n")
     done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "triggerer_scale.py"), "--n", "20", "--impls", impls,
-         "--interval", "2", "--finish-after", "3", "--spread", "0.5", "--skip-import-cost",
+         "--interval", "2", "--finish-after", "3", "--spread", "0.5", "--skip-import-cost", "--azure-coalesce", "40:2",
          "--out", str(tmp_path)],
         capture_output=True, text=True, timeout=300,
     )
@@ -42,6 +42,11 @@ def test_a_tiny_run_prints_the_table_and_writes_the_results(tmp_path):
     assert by_impl["ours"]["log_lines"] == {"info": 40}
     if "http" in by_impl:
         assert sum(by_impl["http"]["log_lines"].values()) >= 40, by_impl["http"]["log_lines"]
+    shared, unshared = summary["azure_coalesce"]
+    assert shared["shared"] and not unshared["shared"] and shared["errors"] == unshared["errors"] == 0
+    # 40 waits, 2 batches, polls at 0, 2 and 4 s: 2 calls a round shared (a lone call, then the list), 40 not.
+    assert 4 <= shared["calls"] <= 6 and unshared["calls"] == 120, (shared, unshared)
+    assert "Target: 40 document waits in 2 batches cost at most 2 status calls per interval" in done.stdout
     page = (tmp_path / "benchmarks.md").read_text()
     assert page.startswith("# Benchmarks\n\nkept\n") and "<!-- results:start" in page
     if importlib.util.find_spec("matplotlib") is not None:

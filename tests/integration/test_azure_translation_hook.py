@@ -48,7 +48,7 @@ def test_a_document_goes_from_not_started_to_its_path(hook, simulator):
     assert [s.progress for s in seen] == [0.0, 0.5, 1.0]
     assert seen[-1].payload == PATH
     calls = simulator.document(VENDOR, f"{batch_id}:{doc_id}")["calls"]
-    api_version = hook.azure.api_version
+    api_version = hook.protocol.api_version
     expected = (f"/azure/translator/text/batch/v1.1/batches/{batch_id}/documents/{doc_id}" if api_version == "v1.1"
                 else f"/azure/translator/document/batches/{batch_id}/documents/{doc_id}?api-version={api_version}")
     assert [c["path"] for c in calls] == [expected] * 3

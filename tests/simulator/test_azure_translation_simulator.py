@@ -138,10 +138,41 @@ def test_scripted_bursts_of_429_and_503_answer_with_azures_errors(sim, shape):
     assert get(sim, shape, path).json()["status"] == "Succeeded"
 
 
-def test_a_document_whose_first_step_is_a_fault_lists_as_not_started(sim):
-    batch_id, _ = create(sim, [{"fault": "http_429", "polls": 1}, {"status": "Running"}]).split(":")
+def test_a_listed_document_on_a_fault_step_fails_the_page_and_listing_counts_as_a_look(sim):
+    """A page holding a document on a fault step answers with it (and its Retry-After); the step is used up."""
+    batch_id = str(uuid.uuid4())
+    calm = create(sim, [{"status": "Running"}], f"{batch_id}:{uuid.uuid4()}")
+    create(sim, [{"status": "NotStarted", "fault": "http_429", "retry_after": 3, "polls": 1}, {"status": "Running"}],
+           f"{batch_id}:{uuid.uuid4()}")
+    before = stats(sim)["list_calls"]
+    faulted = get(sim, SHAPES["v1.1"], f"batches/{batch_id}/documents")
+    assert faulted.status_code == 429 and faulted.headers["Retry-After"] == "3"
+    assert faulted.json()["error"]["code"] == "RequestRateTooHigh"
     listed = get(sim, SHAPES["v1.1"], f"batches/{batch_id}/documents").json()["value"]
-    assert [d["status"] for d in listed] == ["NotStarted"]
+    assert [d["status"] for d in listed] == ["Running", "Running"]
+    assert stats(sim)["list_calls"] == before + 2
+    shown = requests.get(f"{sim.url}/_sim/documents/{VENDOR}/{calm}", timeout=5).json()
+    assert shown["status_calls"] == 2 and shown["calls"][0]["path"].endswith("/documents")
+
+
+def test_the_document_list_pages_with_next_links(sim, shape):
+    """50 a page by default, ``$maxpagesize`` up to 100; ``@nextLink`` is absolute and keeps the API version."""
+    batch_id = str(uuid.uuid4())
+    for _ in range(120):
+        create(sim, [{"status": "Running"}], f"{batch_id}:{uuid.uuid4()}")
+    first = get(sim, shape, f"batches/{batch_id}/documents").json()
+    assert len(first["value"]) == 50 and first["@nextLink"].startswith(sim.url)
+    key = {"Ocp-Apim-Subscription-Key": KEY}
+    ids, page = [], get(sim, shape, f"batches/{batch_id}/documents", **{"$maxpagesize": "500"}).json()
+    sizes = []
+    while True:
+        sizes.append(len(page["value"]))
+        ids += [d["id"] for d in page["value"]]
+        if "@nextLink" not in page:
+            break
+        page = requests.get(page["@nextLink"], headers=key, timeout=10).json()
+    assert sizes == [100, 20] and len(set(ids)) == 120
+    assert get(sim, shape, f"batches/{batch_id}/documents", **{"$skip": "x"}).status_code == 400
 
 
 # -- batches ----------------------------------------------------------------------------------
@@ -263,4 +294,4 @@ def test_admin_ids_are_batch_or_batch_colon_document_guids(sim):
 
 def test_health_and_stats_list_azure(sim):
     assert VENDOR in requests.get(f"{sim.url}/_sim/health", timeout=5).json()["vendors"]
-    assert stats(sim) == {"status_calls": 0, "start_calls": 0, "auth_failures": 0, "ready_calls": 0}
+    assert stats(sim) == {"status_calls": 0, "start_calls": 0, "auth_failures": 0, "ready_calls": 0, "list_calls": 0}

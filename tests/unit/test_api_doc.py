@@ -409,7 +409,8 @@ def test_a_renamed_argument_would_fail():
     from airflow_docstatus.sensors.leadtools import LeadtoolsQuerySensor
     from airflow_docstatus.triggers.leadtools import LeadtoolsQueryTrigger
 
-    class RenamedSensor(DocStatusSensor):  # a vendor sensor whose file_id was renamed
+    class RenamedSensor(DocStatusSensor[LeadtoolsHook]):  # a vendor sensor whose file_id was renamed
+        template_fields = ("file_id", "leadtools_conn_id")  # the attributes keep their names
         hook_class = LeadtoolsHook
 
         def __init__(self, *, guid: str, leadtools_conn_id: str = "leadtools_default", **kwargs: Any) -> None:

@@ -385,3 +385,67 @@ def test_listing_documents_follows_next_links_on_the_endpoint_only():
         protocol.list_documents_request(BATCH, "https://elsewhere.example.com/steal")
     with pytest.raises(PermanentError, match="without a document list"):
         protocol.parse_documents_page(BATCH_REF, answer(body={"values": []}))
+
+
+# -- shared status calls (engine/coalesce.py) --------------------------------------------------
+
+
+def test_the_shared_call_is_the_batch_document_list_in_pages_of_100_in_both_shapes():
+    protocol = document()
+    assert protocol.shared_call_key(DOC_REF) == ("documents", BATCH)
+    first = protocol.shared_call_request(DOC_REF, None)
+    assert first.url == f"{ENDPOINT}translator/text/batch/v1.1/batches/{BATCH}/documents"
+    assert dict(first.params) == {"$maxpagesize": "100"}
+    assert dict(document("2024-05-01").shared_call_request(DOC_REF, None).params) == {
+        "api-version": "2024-05-01", "maxpagesize": "100"}
+    link = f"{ENDPOINT}translator/text/batch/v1.1/batches/{BATCH}/documents?$skip=100"
+    assert protocol.shared_call_request(DOC_REF, link).url == link
+    assert batch().shared_call_key(BATCH_REF) == ("batch", BATCH)
+    assert batch().shared_call_request(BATCH_REF, None) == batch().status_request(BATCH_REF)
+
+
+def test_a_documents_entry_reads_as_its_own_status_call_would():
+    protocol = document()
+    other = "0a1e40a6-4f2b-4c5e-9d3a-0e8e1f1f2a3b"
+    page = {"value": [doc_body("Succeeded", id=DOC.upper()), doc_body("Failed", id=other, error=INNER_ERROR),
+                      {"id": "not-a-guid"}, "junk"], "@nextLink": None}
+    listed, next_link = protocol.read_shared_page(DOC_REF, answer(body=page), None)
+    assert next_link is None and set(listed) == {DOC, other}
+    shared = protocol.status_from_shared(DOC_REF, listed, 3.0)
+    own = protocol.interpret(DOC_REF, answer(body=doc_body("Succeeded", id=DOC.upper()), headers={"Retry-After": "3"}))
+    assert (shared.state, shared.payload, shared.message, shared.progress, shared.retry_after) == (
+        own.state, own.payload, own.message, own.progress, own.retry_after)
+    failed = protocol.status_from_shared({"batch_id": BATCH, "document_id": other}, listed, None)
+    assert failed.state is State.FAILED and failed.message.startswith("InvalidRequest: The document could not")
+    missing = {"batch_id": BATCH, "document_id": "11111111-2222-4333-8444-555555555555"}
+    with pytest.raises(PermanentError, match="does not hold the document.*HTTP 404") as caught:
+        protocol.status_from_shared(missing, listed, None)
+    assert caught.value.http_status == 404 and missing["document_id"] in str(caught.value)
+    listed[DOC] = {"id": DOC, "error": {"message": f"key {KEY}"}}
+    with pytest.raises(PermanentError, match="without a status") as caught:
+        protocol.status_from_shared(DOC_REF, listed, None)
+    assert KEY not in str(caught.value)
+
+
+def test_a_refused_list_raises_as_a_status_call_would():
+    with pytest.raises(TransientError, match="HTTP 503") as caught:
+        document().read_shared_page(DOC_REF, answer(503, azure_error("ServiceUnavailable", "busy"),
+                                                     {"Retry-After": "4"}), None)
+    assert caught.value.retry_after == 4.0
+    with pytest.raises(AuthenticationError):
+        batch().read_shared_page(BATCH_REF, answer(401, azure_error("Unauthorized", "no")), None)
+
+
+@pytest.mark.parametrize("value, shared", [(None, True), ("", True), (True, True), ("TRUE", True), ("yes", True),
+                                           (False, False), ("false", False), ("0", False), ("off", False)])
+def test_share_status_calls_extra(value, shared):
+    extra = {"share_status_calls": value}
+    protocol = AzureDocumentStatusProtocol(ConnectionSettings(conn_id="azt", base_url=ENDPOINT, password=KEY, extra=extra))
+    assert protocol.share_status_calls is shared
+    assert (protocol.shared_call_key(DOC_REF) is None) is not shared
+
+
+def test_a_bad_share_status_calls_extra_is_refused():
+    with pytest.raises(InvalidInputError, match="share_status_calls"):
+        AzureDocumentStatusProtocol(ConnectionSettings(conn_id="azt", base_url=ENDPOINT, password=KEY,
+                                                       extra={"share_status_calls": "maybe"}))
