@@ -743,6 +743,8 @@ def orchestrate(args: argparse.Namespace) -> int:
     from airflow_docstatus.simulator.sandbox import running_simulator
 
     started = time.monotonic()
+    if args.profile_dir:  # a worker cannot write its profile into a missing directory
+        Path(args.profile_dir).mkdir(parents=True, exist_ok=True)
     ns = [int(x) for x in args.n.split(",")]
     impls = [i for i in args.impls.split(",") if i]
     summary: dict[str, Any] = {
