@@ -154,3 +154,14 @@ def test_a_slot_given_back_is_taken_by_the_next_caller_and_an_edited_rate_applie
     ceiling.release(102.0, now=100.3)  # the last one: the schedule steps back
     ceiling.set_rate(1.0)
     assert [ceiling.take(100.3) for _ in range(2)] == [102.0, 103.0]
+
+
+def test_hooks_in_threads_wait_past_call_timeout_for_a_slot_before_the_deadline(simulator, connection):
+    conn_id = connection("lt_sync_ceiling_ct", "leadtools", extra={"max_requests_per_second": 1, "call_timeout": 2})
+    ids = [simulator.create("leadtools", [{"status": 100}]) for _ in range(5)]
+    hook = LeadtoolsHook(conn_id)
+    with ThreadPoolExecutor(5) as pool:  # the fifth slot is 4 s away: past call_timeout, well before the deadline
+        answers = list(pool.map(lambda i: hook.check_status(remaining=12.0, file_id=i), ids))
+    assert [a.vendor_status for a in answers] == ["100"] * 5
+    times = call_times(simulator, ids)
+    assert len(times) == 5 and most_in_one_second(times) <= 1, times
