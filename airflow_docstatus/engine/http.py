@@ -128,6 +128,19 @@ def call_budget(settings: Any, remaining: float | None) -> float:
     return budget
 
 
+def slot_time(settings: Any, remaining: float | None) -> float | None:
+    """The longest a call may wait for its ``max_requests_per_second`` slot (seconds; None: no deadline, no bound).
+
+    The time left before the deadline, at least the last look's grace (as
+    ``call_budget``, without ``call_timeout``: a queue longer than one call's
+    timeout is not a reason to give up on a wait whose deadline is far).
+    The call then gets ``call_budget`` of what is left after the wait.
+    """
+    if remaining is None:
+        return None
+    return max(remaining, min(LAST_LOOK_SECONDS, float(settings.read_timeout)))
+
+
 class BoundedBody:
     """Collects a response body, inflating gzip or deflate itself, and stops at ``limit`` bytes.
 

@@ -18,6 +18,8 @@ poll: ``<vendor> <ids> status=<s> (waiting) [progress=..] [message=..]; waited
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -59,6 +61,15 @@ def status_key(status: DocStatus) -> Key:
     return (status.state.value, status.vendor_status, status.progress, status.message, status.warning)
 
 
+def status_digest(status: DocStatus) -> str:
+    """``status_key`` as 32 hex digits: what is compared and kept, however long the vendor's message.
+
+    ``DocStatus`` keeps ``progress`` finite, so equal statuses give equal digests.
+    """
+    text = json.dumps(status_key(status), default=str)  # ASCII: any vendor text escaped
+    return hashlib.blake2b(text.encode("ascii"), digest_size=16).hexdigest()
+
+
 class ProgressLog:
     """Decides, poll by poll, at which level a wait's progress line goes, and writes it.
 
@@ -68,7 +79,9 @@ class ProgressLog:
     ``forget()`` after a transient error, so the first good answer after it
     is written again. ``state()``/``restore()`` carry the decision across
     processes (a reschedule-mode sensor keeps it in the task state store):
-    a JSON-able ``{"key": [...], "at": seconds}``.
+    a JSON-able ``{"key": digest, "at": seconds}``, the digest
+    (``status_digest``, 32 hex digits) standing for the status, progress,
+    message and warning last written, so a vendor's long message is not kept.
     """
 
     __slots__ = ("_key", "_logged_at", "every", "since")
@@ -76,7 +89,7 @@ class ProgressLog:
     def __init__(self, since: float, every: float = STILL_WAITING_SECONDS) -> None:
         self.since = since
         self.every = every
-        self._key: Key | None = None
+        self._key: str | None = None
         self._logged_at = since
 
     def forget(self) -> None:
@@ -84,7 +97,7 @@ class ProgressLog:
 
     def decide(self, status: DocStatus, now: float) -> str | None:
         """``CHANGED``, ``STILL_WAITING`` (the INFO line's format, and the state updated) or None (DEBUG only)."""
-        key = status_key(status)
+        key = status_digest(status)
         if key != self._key:
             self._key, self._logged_at = key, now
             return CHANGED
@@ -105,12 +118,12 @@ class ProgressLog:
         self.emit(logger, self.decide(status, now), status, delay, now)
 
     def state(self) -> dict[str, Any]:
-        return {"key": None if self._key is None else list(self._key), "at": self._logged_at}
+        return {"key": self._key, "at": self._logged_at}
 
     def restore(self, state: Mapping[str, Any]) -> None:
         key = state.get("key")
-        if isinstance(key, list) and len(key) == 5:
-            self._key = tuple(key)
+        if isinstance(key, str) and len(key) == 32:  # another shape (an older release's list): written again
+            self._key = key
         at = state.get("at")
         if isinstance(at, (int, float)) and not isinstance(at, bool):
             self._logged_at = float(at)

@@ -50,8 +50,9 @@ if TYPE_CHECKING:
 ERRORS_STATE_KEY = "docstatus_transient_errors_in_row"
 # Likewise, what the last progress line at INFO said and when (``engine/progress.py``), so a
 # reschedule-mode wait writes a line on a change and "still waiting" once a minute, not every poke:
-# ``{"try_number": n, "key": [...], "at": epoch seconds}``, written only with an INFO line.
+# ``{"try_number": n, "key": 32 hex digits (``status_digest``), "at": epoch seconds}``, written only with an INFO line.
 PROGRESS_STATE_KEY = "docstatus_progress_line"
+_PROGRESS_STORE_WARNED = False  # a failing store for it is a WARNING once per process, then DEBUG
 # How long the scheduler waits past the trigger's own deadline before it times
 # the task out itself: a safety net for a triggerer that died mid-wait.
 DEFER_TIMEOUT_GRACE = timedelta(minutes=5)
@@ -312,18 +313,37 @@ class DocStatusSensor(PokeIntervalHook, BaseSensorOperator, Generic[H]):
         progress = self._progress_log(context)
         line = progress.decide(status, self._now())
         self._pending = (status, line)
-        store = context.get("task_state_store") if self.reschedule else None
-        if store is not None and line is not None:  # the next poke runs in a new process: keep what was said
-            store.set(PROGRESS_STATE_KEY, {"try_number": _try_number(context), **progress.state()})
+        if line is not None:  # the next poke runs in a new process: keep what was said
+            self._keep_progress(context, "set", {"try_number": _try_number(context), **progress.state()})
         return False
+
+    def _keep_progress(self, context: Context, action: str, *args: Any) -> Any:
+        """``store.<action>(PROGRESS_STATE_KEY, *args)`` on the task state store, in reschedule mode; best effort.
+
+        The kept state only spares a repeated progress line after a reschedule:
+        a store that fails does not fail the poke (the result is then None). The first
+        failure in a process is a WARNING, later ones DEBUG; the line names the
+        exception's type only.
+        """
+        global _PROGRESS_STORE_WARNED
+        store = context.get("task_state_store") if self.reschedule else None
+        if store is None:
+            return None
+        try:
+            return getattr(store, action)(PROGRESS_STATE_KEY, *args)
+        except Exception as exc:
+            level = logging.DEBUG if _PROGRESS_STORE_WARNED else logging.WARNING
+            _PROGRESS_STORE_WARNED = True
+            self.log.log(level, "The task state store failed to %s the progress line's state (%s): it is written "
+                         "again after a reschedule if need be", action, type(exc).__name__)
+            return None
 
     def _progress_log(self, context: Context | None = None) -> ProgressLog:
         """This wait's ``ProgressLog``; in reschedule mode restored from the task state store (Airflow 3.3+)."""
         if self._progress is None:
             since = self._now() if self._deadline is None else self._deadline - self.timeout
             self._progress = ProgressLog(since=since)
-            store = context.get("task_state_store") if (context is not None and self.reschedule) else None
-            kept = store.get(PROGRESS_STATE_KEY, None) if store is not None else None
+            kept = self._keep_progress(context, "get", None) if context is not None else None
             if isinstance(kept, Mapping) and kept.get("try_number") == _try_number(context):  # type: ignore[arg-type]
                 self._progress.restore(kept)
         return self._progress
@@ -331,9 +351,7 @@ class DocStatusSensor(PokeIntervalHook, BaseSensorOperator, Generic[H]):
     def _forget_progress(self, context: Context) -> None:
         """After a transient error: the next status is written at INFO, in this process and after a reschedule."""
         self._progress_log(context).forget()
-        store = context.get("task_state_store") if self.reschedule else None
-        if store is not None:
-            store.delete(PROGRESS_STATE_KEY)
+        self._keep_progress(context, "delete")
 
     def _pending_line(self) -> tuple[int, str]:
         """The level and text of the pending line, for the line written on deferring."""

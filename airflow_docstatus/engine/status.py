@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -34,7 +35,10 @@ class DocStatus:
     ``payload`` is what the sensor returns on success (RequestData, a result
     object, a path...). ``retry_after`` is the vendor's own hint, in seconds,
     of when to ask again. ``warning`` is a condition worth a warning line in
-    the task log while the document still waits.
+    the task log while the document still waits. ``progress`` is a
+    fraction (0.0-1.0) or None: a vendor's NaN or infinity (``json.loads``
+    takes both) becomes None here, for every vendor, so the progress lines'
+    dedupe compares equal values and every record stays strict JSON.
     """
 
     vendor: str
@@ -47,6 +51,10 @@ class DocStatus:
     retry_after: float | None = None
     warning: str | None = None
     checked_at: datetime = field(default_factory=utcnow)
+
+    def __post_init__(self) -> None:
+        if self.progress is not None and not math.isfinite(self.progress):
+            object.__setattr__(self, "progress", None)  # frozen: the one normalization, at construction
 
     def to_record(self) -> dict[str, Any]:
         """The ``docstatus`` XCom record: the same keys for every vendor, no payload."""

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 
 from airflow_docstatus.engine.errors import InvalidInputError, PermanentError, TransientError, ca_bundle_problem, tls_failure
-from airflow_docstatus.engine.http import ACCEPT_ENCODING, BoundedBody, HttpRequest, HttpResponse, call_budget
+from airflow_docstatus.engine.http import ACCEPT_ENCODING, BoundedBody, HttpRequest, HttpResponse, call_budget, slot_time
 from airflow_docstatus.engine.settings import ConnectionSettings
 from airflow_docstatus.engine.tokens import TokenSlot
 
@@ -160,20 +160,20 @@ class AsyncTransport:
         As ``SyncTransport.send``: the body is capped at ``max_body_bytes`` on
         the wire and inflated (``BodyTooLargeError``); with ``max_requests_per_second`` it
         first waits (without blocking the loop) for the connection's next request slot, or
-        raises ``NoRequestSlotError`` when that lies past the call's time; connection trouble and
+        raises ``NoRequestSlotError`` when that lies past the deadline (``slot_time``); connection trouble and
         running out of time raise ``TransientError``; TLS failures ``PermanentError``.
         """
         session = self._lease()
         settings = self._settings
-        budget = call_budget(settings, remaining)
         if settings.max_requests_per_second is not None:  # the connection's ceiling, shared in this loop
             if self._ceiling is None:
                 from airflow_docstatus.engine.ceiling import async_ceiling
 
                 self._ceiling = async_ceiling(settings.conn_id, settings.max_requests_per_second)
-            waited = await self._ceiling.wait_async(None if remaining is None else budget)
+            waited = await self._ceiling.wait_async(slot_time(settings, remaining))
             if remaining is not None:
-                budget = max(budget - waited, 0.001)
+                remaining -= waited
+        budget = call_budget(settings, remaining)
         proxy, proxy_auth = await self._proxy(request.url)
         timeout = aiohttp.ClientTimeout(
             total=budget, sock_connect=settings.connect_timeout, sock_read=settings.read_timeout

@@ -16,7 +16,7 @@ from airflow_docstatus.engine.errors import (
     ca_bundle_problem,
     tls_failure,
 )
-from airflow_docstatus.engine.http import ACCEPT_ENCODING, BoundedBody, HttpRequest, HttpResponse, call_budget
+from airflow_docstatus.engine.http import ACCEPT_ENCODING, BoundedBody, HttpRequest, HttpResponse, call_budget, slot_time
 from airflow_docstatus.engine.settings import ConnectionSettings
 
 # Read the body in pieces no larger than this, as they arrive, so the call's time limit is checked between them.
@@ -63,19 +63,19 @@ class SyncTransport:
         The body is read as it arrives and capped at ``max_body_bytes`` on the
         wire and inflated (``BodyTooLargeError``). With ``max_requests_per_second``
         it first waits for the connection's next request slot (``engine/ceiling.py``),
-        or raises ``NoRequestSlotError`` when that slot lies past the call's time. Connection trouble and a
+        or raises ``NoRequestSlotError`` when that slot lies past the deadline (``slot_time``). Connection trouble and a
         call that runs out of time raise ``TransientError``; a TLS failure
         raises ``PermanentError``.
         """
         settings = self._settings
-        budget = call_budget(settings, remaining)
         if settings.max_requests_per_second is not None:  # the connection's ceiling, shared in this process
             from airflow_docstatus.engine.ceiling import sync_ceiling
 
             ceiling = sync_ceiling(settings.conn_id, settings.max_requests_per_second)
-            waited = ceiling.wait_sync(None if remaining is None else budget)
+            waited = ceiling.wait_sync(slot_time(settings, remaining))
             if remaining is not None:
-                budget = max(budget - waited, 0.001)
+                remaining -= waited
+        budget = call_budget(settings, remaining)
         give_up_at = time.monotonic() + budget
         headers = {"Accept-Encoding": ACCEPT_ENCODING, **request.headers}
         try:

@@ -185,3 +185,73 @@ def test_reschedule_mode_writes_the_status_again_after_a_transient_error(caplog,
     info = [r.getMessage() for r in caplog.records if r.name == LOGGER and r.levelno == logging.INFO]
     assert [t.split("; ")[1] for t in info] == ["waited 0s", "waited 15s"], info
 
+
+
+def test_a_vendors_nan_or_infinite_progress_is_no_progress_and_written_once():
+    import json
+
+    from airflow_docstatus.engine.http import HttpResponse
+    from airflow_docstatus.engine.settings import ConnectionSettings
+    from airflow_docstatus.protocols.expertai import ExpertAiExtractProtocol
+
+    protocol = ExpertAiExtractProtocol(ConnectionSettings(conn_id="eai", base_url="https://eai.example.com",
+                                                          login="u", password="p"))
+    progress = ProgressLog(since=0.0, every=60.0)
+    seen = []
+    for t, body in enumerate([b'{"state": "PROGRESS", "current": NaN}'] * 4 + [b'{"state": "PROGRESS", "current": 1e999}']):
+        answer = protocol.parse_status({"extract_task_id": "t1"}, HttpResponse(status=200, headers={}, body=body))
+        assert answer.progress is None
+        seen.append(progress.decide(answer, float(t)))
+    assert [line is not None for line in seen] == [True, False, False, False, False]  # nan != nan wrote every poll
+    json.dumps(progress.state(), allow_nan=False)  # strict JSON for the task state store
+    for value in (float("nan"), float("inf"), float("-inf")):  # any vendor (Azure's clamp keeps a NaN)
+        assert status(progress=value).progress is None
+        assert status(progress=value).to_record()["progress"] is None
+    assert status(progress=0.25).progress == 0.25
+
+
+def test_reschedule_mode_keeps_a_digest_not_the_vendors_message(caplog, monkeypatch):
+    from tests.unit.test_leadtools_sensor import FakeStateStore, FakeTaskInstance
+
+    clock = FakeClock()
+    store = FakeStateStore()
+    long_message = "x" * 1_000_000
+    for answer in [status(message=long_message), status(message=long_message), status(message=long_message + "y")]:
+        sensor = _poke_mode_sensor("reschedule", [answer], clock, caplog, monkeypatch)
+        sensor._deadline = 1_000_000.0 + 3600
+        ti = FakeTaskInstance()
+        ti.try_number = 1
+        assert sensor.poke({"ti": ti, "task_state_store": store}) is False
+        kept = store.values["docstatus_progress_line"]
+        assert len(repr(kept)) < 200 and long_message not in repr(kept), repr(kept)[:300]
+        clock.now += sensor.next_poke_delay(5.0, lambda: 0.0)
+    info = [r.getMessage() for r in caplog.records if r.name == LOGGER and r.levelno == logging.INFO]
+    assert [t.split("; ")[1] for t in info] == ["waited 0s", "waited 10s"]  # the change is still seen
+
+
+def test_a_failing_task_state_store_does_not_fail_the_poke(caplog, monkeypatch):
+    from airflow_docstatus.engine import sensor as engine_sensor
+    from airflow_docstatus.engine.errors import TransientError
+    from tests.unit.test_leadtools_sensor import FakeTaskInstance
+
+    class BrokenStore:
+        def __getattr__(self, name):
+            def fail(*args, **kwargs):
+                if args and args[0] == "docstatus_progress_line":
+                    raise ConnectionError("the metadata database went away")
+                return None
+            return fail
+
+    monkeypatch.setattr(engine_sensor, "_PROGRESS_STORE_WARNED", False)
+    clock = FakeClock()
+    for answer in [status(message="processing"), TransientError("HTTP 503"), status(message="processing")]:
+        sensor = _poke_mode_sensor("reschedule", [answer], clock, caplog, monkeypatch)
+        sensor._deadline = 1_000_000.0 + 3600
+        ti = FakeTaskInstance()
+        ti.try_number = 1
+        assert sensor.poke({"ti": ti, "task_state_store": BrokenStore()}) is False
+        clock.now += sensor.next_poke_delay(5.0, lambda: 0.0)
+    about_store = [r for r in caplog.records if r.name == LOGGER and "task state store" in r.getMessage()]
+    assert [r.levelno for r in about_store][:1] == [logging.WARNING], about_store
+    assert all(r.levelno == logging.DEBUG for r in about_store[1:]) and len(about_store) >= 3
+    assert all("ConnectionError" in r.getMessage() and "database" not in r.getMessage() for r in about_store)
