@@ -232,7 +232,7 @@ class DocStatusHook(BaseHook, Generic[P_co]):
         self._cached_token_key: str | None = None
         self._shared: _SharedHook | None = None  # set while shared by triggers (acquire_shared_hook)
         # Status calls shared with other waits (engine/coalesce.py): this hook's groups, and when it started.
-        self._shared_groups: set[tuple[str, Any]] = set()
+        self._shared_groups: set[tuple[str, str, Any]] = set()
         self._started = time.monotonic()
 
     # connection --------------------------------------------------------------

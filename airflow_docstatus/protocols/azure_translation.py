@@ -249,16 +249,25 @@ class AzureTranslationProtocol(VendorProtocol):
             return dataclasses.replace(request, params={**request.params, name: str(page_size)})
         if urlsplit(next_link)[:2] != urlsplit(self.settings.base_url)[:2]:
             # Never send the key anywhere but the connection's own endpoint.
-            raise PermanentError(f"{self.display_name}: @nextLink {next_link!r} leaves the endpoint; not followed")
+            raise PermanentError(f"{self.display_name}: @nextLink {self.clean(next_link)[:200]!r} leaves the endpoint; not followed")
         return HttpRequest("GET", next_link, headers=self._headers())
 
     def parse_documents_page(self, ref: Ref, response: HttpResponse) -> tuple[list[dict[str, Any]], str | None]:
-        """One page of document statuses, and the next page's link if there is one."""
+        """One page of document statuses, and the next page's link if there is one.
+
+        An answer without a ``value`` list, or with a ``@nextLink`` that is not a string, is a ``PermanentError``.
+        """
         self.raise_for_http_error(ref, response)
         body = self.json_body(ref, response)
         if not isinstance(body, dict) or not isinstance(body.get("value"), list):
             raise PermanentError(f"{self.where(ref)} answered without a document list: {self.excerpt(response)!r}")
-        return body["value"], body.get("@nextLink") or None
+        next_link = body.get("@nextLink")
+        if next_link is not None and not isinstance(next_link, str):
+            raise PermanentError(
+                f"{self.where(ref)} answered a document list whose @nextLink is not a string "
+                f"(a {type(next_link).__name__})"
+            )
+        return body["value"], next_link or None
 
 
     # connection test -----------------------------------------------------------
@@ -358,7 +367,7 @@ class AzureDocumentStatusProtocol(AzureTranslationProtocol):
                 http_status=404,
             )
         if not isinstance(body.get("status"), str):
-            excerpt = self.clean(json.dumps(body)[:200])
+            excerpt = self.clean(json.dumps(body))[:200]  # redacted before it is cut: no secret's start shows
             raise PermanentError(f"{self.where(ref)} listed the document without a status: {excerpt!r}")
         return self.document_status(ref, body, retry_after)
 

@@ -7,13 +7,19 @@ clock, not the triggers' (which a FakeClock would move), so these tests sleep.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import os
 import threading
 import time
 import uuid
 
 import pytest
+from aiohttp import web
 
 from airflow_docstatus.engine.coalesce import SHARED_CALLS
+from airflow_docstatus.engine.hook import forget_connection
+from airflow_docstatus.protocols.azure_translation import AzureDocumentStatusProtocol
 from airflow_docstatus.engine.transport_async import SESSIONS
 from airflow_docstatus.hooks.azure_translation import AzureDocumentTranslationHook
 from airflow_docstatus.triggers.azure_translation import (
@@ -308,4 +314,171 @@ async def test_a_batch_of_many_pages_is_read_page_by_page_and_few_waits_poll_on_
     events, _ = await run_waits(crowd[-2:])
     lists, statuses = (a - b for a, b in zip(calls(sim_connections), before))
     assert [event["status"] for event in events] == ["success"] * 2
-    assert lists == 3 and statuses >= 2 * 2, (lists, statuses)  # one round of 3 pages showed it costs more
+    assert lists == 2 and statuses >= 2 * 2, (lists, statuses)  # a third page would cost more: not read
+
+
+@pytest.mark.asyncio
+async def test_a_wait_whose_connection_loaded_another_key_never_shares_the_groups_call(connection, simulator):
+    """The key is edited (and the loaded connection forgotten) while two waits share: a third wait uses its own key."""
+    conn_id = connection("azt_rotated", CONN_TYPE)
+    long = [{"status": "Running", "seconds": 2.5}, {"status": "Succeeded"}]
+    ids = batch_of(simulator, [long] * 3)
+    first = [asyncio.ensure_future(events_of(AzureDocumentTranslationStatusTrigger(
+        **ref, poll_interval=INTERVAL, azure_translation_conn_id=conn_id))) for ref in ids[:2]]
+    await asyncio.sleep(1.0)
+    assert SHARED_CALLS.groups() == 1
+    conn = json.loads(os.environ["AIRFLOW_CONN_AZT_ROTATED"])
+    os.environ["AIRFLOW_CONN_AZT_ROTATED"] = json.dumps({**conn, "password": "wrong-rotated-key-0000"})
+    forget_connection(conn_id)
+    late = await events_of(AzureDocumentTranslationStatusTrigger(
+        **ids[2], poll_interval=INTERVAL, azure_translation_conn_id=conn_id))
+    assert late[0]["kind"] == "auth" and "wrong-rotated-key-0000" not in repr(late)
+    assert [events[0]["status"] for events in await asyncio.gather(*first)] == ["success"] * 2
+    assert SHARED_CALLS.groups() == 0
+
+
+@contextlib.asynccontextmanager
+async def azure_stub(documents, document=None):
+    """A loopback server answering the v1.1 document list with ``documents`` (and one document with ``document``)."""
+    async def one(request):
+        return web.json_response({"id": request.match_info["d"], "status": "Running"})
+
+    app = web.Application()
+    app.router.add_get("/translator/text/batch/v1.1/batches/{b}/documents", documents)
+    app.router.add_get("/translator/text/batch/v1.1/batches/{b}/documents/{d}", document or one)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+    finally:
+        await runner.cleanup()
+
+
+def stub_waits(conn_id: str, docs: list[str], batch: str, **kwargs):
+    return [asyncio.ensure_future(events_of(AzureDocumentTranslationStatusTrigger(
+        batch_id=batch, document_id=doc, azure_translation_conn_id=conn_id, **kwargs))) for doc in docs]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("link", [5, {"href": "x"}])
+async def test_a_malformed_next_link_turns_the_group_to_its_own_calls_without_a_crash(connection, link, capsys):
+    batch, docs = str(uuid.uuid4()), [str(uuid.uuid4()) for _ in range(2)]
+    counts = {"list": 0, "own": 0}
+
+    async def documents(request):
+        counts["list"] += 1
+        return web.json_response({"value": [{"id": doc, "status": "Running"} for doc in docs], "@nextLink": link})
+
+    async def one(request):
+        counts["own"] += 1
+        return web.json_response({"id": request.match_info["d"], "status": "Succeeded" if counts["own"] > 2 else
+                                  "Running", "path": "https://x/y.txt"})
+
+    async with azure_stub(documents, one) as url:
+        conn_id = connection("azt_bad_link", CONN_TYPE, host=url)
+        results = await asyncio.gather(*stub_waits(conn_id, docs, batch, poll_interval=0.2, timeout=20))
+    assert [events[0]["status"] for events in results] == ["success"] * 2
+    assert counts["list"] == 1 and counts["own"] >= 3
+    warnings = [line for line in capsys.readouterr().out.splitlines() if "no longer shared" in line]
+    assert len(warnings) == 1 and "@nextLink is not a string" in warnings[0], warnings
+
+
+@pytest.mark.asyncio
+async def test_the_first_shared_call_reads_no_more_pages_than_waits_and_big_pages_off_the_loop(connection, monkeypatch):
+    """2 waits, an endless list of ~600 kB pages: 2 pages read, each in a worker thread; then their own calls."""
+    batch, docs = str(uuid.uuid4()), [str(uuid.uuid4()) for _ in range(2)]
+    counts = {"list": 0, "own": 0}
+    filler = [{"id": "not-a-guid", "pad": "y" * 2000} for _ in range(300)]
+
+    async def documents(request):
+        counts["list"] += 1
+        body = {"value": [{"id": doc, "status": "Running"} for doc in docs] + filler,
+                "@nextLink": str(request.url.with_query({"p": counts["list"]}))}
+        return web.json_response(body)
+
+    async def one(request):
+        counts["own"] += 1
+        return web.json_response({"id": request.match_info["d"], "status": "Succeeded" if counts["own"] > 3 else
+                                  "Running", "path": "https://x/y.txt"})
+
+    threads = []
+    read = AzureDocumentStatusProtocol.read_shared_page
+
+    def spy(self, *args):
+        threads.append(threading.current_thread() is threading.main_thread())
+        return read(self, *args)
+
+    monkeypatch.setattr(AzureDocumentStatusProtocol, "read_shared_page", spy)
+    async with azure_stub(documents, one) as url:
+        conn_id = connection("azt_many_pages", CONN_TYPE, host=url)
+        results = await asyncio.gather(*stub_waits(conn_id, docs, batch, poll_interval=0.2, timeout=20))
+    assert [events[0]["status"] for events in results] == ["success"] * 2
+    assert counts["list"] == 2 and counts["own"] >= 4, counts
+    assert threads == [False, False]  # both pages read off the event loop's thread
+
+
+@pytest.mark.asyncio
+async def test_a_late_shared_call_sends_the_wait_to_its_own_call_without_an_error(connection):
+    """The shared list takes longer than a waiter's call budget: the waiter makes its own call, no TransientError."""
+    batch, docs = str(uuid.uuid4()), [str(uuid.uuid4()) for _ in range(2)]
+
+    async def documents(request):  # a byte every 0.1 s for 3 s: never a read timeout, late all the same
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        for _ in range(30):
+            await response.write(b" ")
+            await asyncio.sleep(0.1)
+        await response.write(b'{"value": []}')
+        return response
+
+    async with azure_stub(documents) as url:
+        conn_id = connection("azt_late", CONN_TYPE, host=url, extra={"read_timeout": 0.5})
+        hooks = [AzureDocumentTranslationHook(conn_id) for _ in docs]
+        calls_ = [await hook.aprepare_status(batch_id=batch, document_id=doc) for hook, doc in zip(hooks, docs)]
+        try:
+            statuses = await asyncio.gather(*(hook.apoll(call, 1.0, share_interval=0.2)
+                                              for hook, call in zip(hooks, calls_)))
+            assert [status.vendor_status for status in statuses] == ["Running"] * 2
+        finally:
+            for hook in hooks:
+                await hook.aclose()
+    assert SHARED_CALLS.groups() == 0 and SHARED_CALLS.tasks() == 0
+
+
+@pytest.mark.asyncio
+async def test_leaving_a_group_cancelled_twice_still_closes_its_hook(connection):
+    batch, docs = str(uuid.uuid4()), [str(uuid.uuid4()) for _ in range(2)]
+    started = asyncio.Event()
+
+    async def documents(request):
+        started.set()
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            await asyncio.sleep(0.3)  # the server side ends slowly; the group's task ends at once all the same
+            raise
+        return web.json_response({"value": []})
+
+    async with azure_stub(documents) as url:
+        conn_id = connection("azt_leave", CONN_TYPE, host=url)
+        hooks = [AzureDocumentTranslationHook(conn_id) for _ in docs]
+        calls_ = [await hook.aprepare_status(batch_id=batch, document_id=doc) for hook, doc in zip(hooks, docs)]
+        polls = [asyncio.ensure_future(hook.apoll(call, None, share_interval=0.2)) for hook, call in zip(hooks, calls_)]
+        await started.wait()
+        for poll in polls:
+            poll.cancel()
+        await asyncio.gather(*polls, return_exceptions=True)
+        await hooks[0].aclose()
+        closing = asyncio.ensure_future(hooks[1].aclose())
+        await asyncio.sleep(0)
+        closing.cancel()
+        await asyncio.sleep(0)
+        closing.cancel()
+        await asyncio.gather(closing, return_exceptions=True)
+        for _ in range(50):
+            if SESSIONS.open_sessions() == 0:
+                break
+            await asyncio.sleep(0.02)
+        assert SHARED_CALLS.groups() == 0 and SESSIONS.open_sessions() == 0

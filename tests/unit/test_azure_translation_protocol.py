@@ -427,6 +427,25 @@ def test_a_documents_entry_reads_as_its_own_status_call_would():
     assert KEY not in str(caught.value)
 
 
+def test_an_entry_without_a_status_is_redacted_before_it_is_cut():
+    """A key lying across the excerpt's 200th character shows none of its characters."""
+    protocol = document()
+    start = len(json.dumps({"id": DOC, "path": ""})) - 2  # where the path's text begins
+    for at in (185, 195, 199, 200):
+        entry = {"id": DOC, "path": "x" * (at - start) + KEY}
+        with pytest.raises(PermanentError, match="without a status") as caught:
+            protocol.status_from_shared(DOC_REF, {DOC: entry}, None)
+        message = str(caught.value)
+        assert not any(KEY[:n] in message for n in range(6, len(KEY) + 1)), (at, message)
+
+
+@pytest.mark.parametrize("link", [5, {"href": "x"}, ["x"], True])
+def test_a_next_link_that_is_not_a_string_is_a_permanent_error(link):
+    with pytest.raises(PermanentError, match="@nextLink is not a string") as caught:
+        document().read_shared_page(DOC_REF, answer(body={"value": [], "@nextLink": link}), None)
+    assert KEY not in str(caught.value) and caught.value.http_status is None
+
+
 def test_a_refused_list_raises_as_a_status_call_would():
     with pytest.raises(TransientError, match="HTTP 503") as caught:
         document().read_shared_page(DOC_REF, answer(503, azure_error("ServiceUnavailable", "busy"),
