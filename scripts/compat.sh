@@ -18,14 +18,17 @@ if ! grep -qx "apache-airflow==$version" "$constraints" 2>/dev/null; then
     exit 2
 fi
 
-# Installed once per content of the constraints file and pyproject.toml.
+# Installed afresh for each content of the constraints file and pyproject.toml,
+# so the venv holds exactly what the constraints say.
 stamp="$venv/.installed"
 want=$(cat "$constraints" pyproject.toml | cksum)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     start=$(date +%s)
-    test -x "$venv/bin/python" || "$python" -m venv "$venv"
+    rm -rf "$venv"
+    "$python" -m venv "$venv"
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -c "$constraints" -e ".[test]"
+    # -r too: the leg gets every package the file pins (a leg may pin more than we require, e.g. wtforms on 3.1)
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$constraints" -c "$constraints" -e ".[test]"
     echo "$want" >"$stamp"
     echo "compat: $venv installed in $(( $(date +%s) - start )) s"
 fi
