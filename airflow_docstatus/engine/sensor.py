@@ -183,7 +183,7 @@ class DocStatusSensor(BaseSensorOperator):
 
         A reschedule starts a new process, so the count cannot live on the
         operator; Airflow 3.3's task state store keeps it for the try. On an
-        Airflow without one, the count restarts with every reschedule.
+        Airflow without one, the count restarts with every reschedule (with a warning).
         """
         store = context.get("task_state_store") if self.reschedule else None
         if store is not None and not self._errors_loaded:
@@ -197,6 +197,13 @@ class DocStatusSensor(BaseSensorOperator):
 
     def _keep_errors_in_row(self, context: Context, before: int) -> None:
         store = context.get("task_state_store") if self.reschedule else None
+        if store is None and self.reschedule and before < self._errors.in_row < self._errors.limit:
+            self.log.warning(
+                "this Airflow has no task state store (Airflow 3.3+): in reschedule mode the count of transient "
+                "errors in a row starts afresh with every reschedule, so max_consecutive_errors (%d) cannot end "
+                "the wait; the timeout does",
+                self._errors.limit,
+            )
         if store is None or self._errors.in_row == before:
             return
         if self._errors.in_row:
