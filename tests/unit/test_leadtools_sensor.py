@@ -197,3 +197,22 @@ def test_a_poke_mode_timeout_names_the_deadline_the_last_status_and_the_last_err
     assert message.startswith("Sensor has timed out: the deadline ")
     assert "last seen: leadtools file_id=" in message and "status=100" in message
     assert message.endswith("; last error: HTTP 503 from the vendor")
+
+
+def test_without_a_task_state_store_reschedule_mode_counts_per_poke_and_says_so(capsys):
+    """Airflow before 3.3 gives no ``task_state_store``: each reschedule counts afresh, with a warning."""
+    from airflow_docstatus.engine.errors import TransientError
+
+    def poke_without_a_store():
+        fresh = sensor(mode="reschedule", max_consecutive_errors=2)
+        fresh.__dict__["hook"] = FailingHook([TransientError("HTTP 503")])
+        return fresh.poke({"ti": FakeTaskInstance()})
+
+    for _ in range(3):  # three errors in a row, but never two within one process: never gives up
+        assert poke_without_a_store() is False
+    out = capsys.readouterr().out
+    assert out.count("this Airflow has no task state store (Airflow 3.3+)") == 3
+    assert "max_consecutive_errors (2) cannot end the wait; the timeout does" in out
+    # with a store (Airflow 3.3) no such warning
+    poke_in_a_new_process(FakeStateStore(), TransientError("HTTP 503"), max_consecutive_errors=2)
+    assert "no task state store" not in capsys.readouterr().out
