@@ -41,7 +41,7 @@ browser:
 	@sh scripts/ensure-chromium.sh
 
 # The newest patch of every Airflow minor we claim (pyproject's lower bound), oldest first.
-COMPAT_LEGS := 3.3.2
+COMPAT_LEGS := 3.1.8 3.2.2 3.3.2
 
 compat:
 	@test -n "$(AIRFLOW)" || { echo "usage: make compat AIRFLOW=3.x.y (legs: $(COMPAT_LEGS))"; exit 2; }
