@@ -5,7 +5,8 @@
 #   (constraints/airflow-3.1.txt); make compat-all: every leg of COMPAT_LEGS; make compat-oldest: the first.
 # Each creates .venv and installs what it needs; nothing else is required.
 # make test also installs Debian's chromium for the browser check, if it is
-# missing and we are root or may use sudo (scripts/ensure-chromium.sh).
+# missing and we are root or may use sudo (scripts/ensure-chromium.sh), and
+# Debian's redis-server for the distributed deployment test (scripts/ensure-redis.sh).
 
 PYTHON ?= python3
 VENV := .venv
@@ -13,7 +14,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 BENCH_INSTALLED := $(VENV)/.bench-installed
 
-.PHONY: demo test bench setup browser clean compat compat-all compat-oldest compat-constraints
+.PHONY: demo test bench setup browser redis clean compat compat-all compat-oldest compat-constraints
 
 setup: $(INSTALLED) browser
 
@@ -27,7 +28,7 @@ demo: $(INSTALLED)
 	$(BIN)/python scripts/demo.py
 
 # The bench extra too: a test runs a tiny benchmark against every peer, so `make bench` cannot rot.
-test: $(BENCH_INSTALLED) browser
+test: $(BENCH_INSTALLED) browser redis
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 $(BENCH_INSTALLED): $(INSTALLED)
@@ -58,6 +59,9 @@ compat-all:
 compat-constraints:
 	@test -n "$(AIRFLOW)" || { echo "usage: make compat-constraints AIRFLOW=3.x.y"; exit 2; }
 	PYTHON=$(PYTHON) sh scripts/compat-constraints.sh $(AIRFLOW)
+
+redis:
+	@sh scripts/ensure-redis.sh
 
 clean:
 	rm -rf $(VENV) .venv-compat-* .demo .airflow-test *.egg-info test-artifacts

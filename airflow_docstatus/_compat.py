@@ -8,6 +8,7 @@ try:  # Airflow 3.1+: the task SDK owns the task exceptions
         AirflowFailException,
         AirflowSensorTimeout,
         AirflowSkipException,
+        AirflowTaskTimeout,
     )
 except ImportError:  # Airflow 3.0
     from airflow.exceptions import (  # type: ignore[no-redef]
@@ -15,6 +16,7 @@ except ImportError:  # Airflow 3.0
         AirflowFailException,
         AirflowSensorTimeout,
         AirflowSkipException,
+        AirflowTaskTimeout,
     )
 
 try:
@@ -63,5 +65,6 @@ __all__ = [
     "AirflowFailException",
     "AirflowSensorTimeout",
     "AirflowSkipException",
+    "AirflowTaskTimeout",
     "import_string",
 ]

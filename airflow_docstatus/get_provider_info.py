@@ -6,22 +6,15 @@ from typing import Any
 
 from airflow_docstatus import __version__
 from airflow_docstatus.connection_forms import connection_types
-
-_INTEGRATIONS = {
-    "LEADTOOLS Cloud Services": ("leadtools", "https://services.leadtools.com/documentation/api-reference"),
-    "expert.ai Extract": ("expertai", "https://docs.expert.ai/extract/latest/reference/"),
-    "SmartDocumentor Cloud": ("smartdocumentor", "https://docs.smartdocumentor.net/technical/"),
-    "Azure AI Document Translation": (
-        "azure_translation",
-        "https://learn.microsoft.com/azure/ai-services/translator/document-translation/overview",
-    ),
-    "Genpact Cora SeQuence OCR": ("cora", "https://knowledgecenter.gcora.genpact.com/help/ocr-getstatus"),
-}
-
+from airflow_docstatus.vendors import VENDORS
 
 def get_provider_info() -> dict[str, Any]:
     """Everything Airflow needs to list this provider, its hooks, operators, sensors, triggers and connection forms."""
-    modules = {name: module for name, (module, _) in _INTEGRATIONS.items()}
+    def modules(kind: str) -> list[dict[str, Any]]:
+        return [
+            {"integration-name": vendor.name, "python-modules": [vendor.module_path(kind)]} for vendor in VENDORS.values()
+        ]
+
     return {
         "package-name": "airflow-provider-docstatus",
         "name": "Document status",
@@ -29,24 +22,12 @@ def get_provider_info() -> dict[str, Any]:
         "(OCR, extraction, translation), with a simulator of each vendor.",
         "versions": [__version__],
         "integrations": [
-            {"integration-name": name, "external-doc-url": url, "tags": ["service"]}
-            for name, (_, url) in _INTEGRATIONS.items()
+            {"integration-name": vendor.name, "external-doc-url": vendor.doc_url, "tags": ["service"]}
+            for vendor in VENDORS.values()
         ],
-        "hooks": [
-            {"integration-name": name, "python-modules": [f"airflow_docstatus.hooks.{module}"]}
-            for name, module in modules.items()
-        ],
-        "operators": [
-            {"integration-name": name, "python-modules": [f"airflow_docstatus.operators.{module}"]}
-            for name, module in modules.items()
-        ],
-        "sensors": [
-            {"integration-name": name, "python-modules": [f"airflow_docstatus.sensors.{module}"]}
-            for name, module in modules.items()
-        ],
-        "triggers": [
-            {"integration-name": name, "python-modules": [f"airflow_docstatus.triggers.{module}"]}
-            for name, module in modules.items()
-        ],
+        "hooks": modules("hooks"),
+        "operators": modules("operators"),
+        "sensors": modules("sensors"),
+        "triggers": modules("triggers"),
         "connection-types": connection_types(),
     }

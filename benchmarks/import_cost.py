@@ -40,11 +40,10 @@ print(json.dumps({{"sdk_ms": (t1 - t0) * 1000, "sdk_names_ms": (t2 - t1) * 1000,
 
 
 def sensor_modules() -> list[str]:
-    return sorted(
-        f"airflow_docstatus.sensors.{path.stem}"
-        for path in (ROOT / "airflow_docstatus" / "sensors").glob("*.py")
-        if path.stem != "__init__"
-    )
+    """Every vendor's sensor module (airflow_docstatus/vendors.py)."""
+    from airflow_docstatus.vendors import VENDORS
+
+    return sorted(vendor.module_path("sensors") for vendor in VENDORS.values())
 
 
 def probe(module: str) -> dict[str, Any]:

@@ -53,6 +53,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from airflow_docstatus.vendors import VENDORS as ALL_VENDORS
+from airflow_docstatus.vendors import Vendor
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 IMPLS = ("ours", "http", "naive")
@@ -92,54 +95,29 @@ class VendorBench:
         return [{"status": self.waiting_status, "seconds": round(finish_in, 3)}, done]
 
 
-def _azure_ids(doc_id: str) -> dict[str, Any]:
-    batch_id, document_id = doc_id.split(":")
-    return {"batch_id": batch_id, "document_id": document_id}
+def _ids_of(vendor: Vendor) -> Callable[[str], dict[str, Any]]:
+    """The trigger's ids for a simulator document id (``batch:document`` for a vendor with two ids)."""
+
+    def ids(doc_id: str) -> dict[str, Any]:
+        fields = import_string(vendor.hook_path).protocol_class.id_fields
+        values = doc_id.split(":") if len(fields) > 1 else [doc_id]
+        return {name: int(value) if vendor.simulator.int_ids else value for name, value in zip(fields, values)}
+
+    return ids
 
 
+# Every vendor of airflow_docstatus/vendors.py, by its simulator name; its first trigger is measured.
 VENDORS: dict[str, VendorBench] = {
-    "leadtools": VendorBench(
-        name="leadtools",
-        trigger_path="airflow_docstatus.triggers.leadtools.LeadtoolsQueryTrigger",
-        hook_path="airflow_docstatus.hooks.leadtools.LeadtoolsHook",
-        ids=lambda doc_id: {"file_id": doc_id},
-        waiting_status=100,
-        done_status=200,
-        done_payload=[{"ServiceType": "Recognition", "RecognitionType": "Text",
-                       "data": [{"PageNumber": 1, "Text": "INVOICE 2026-0042"}]}],
-    ),
-    "expertai": VendorBench(
-        name="expertai",
-        trigger_path="airflow_docstatus.triggers.expertai.ExpertAiExtractStatusTrigger",
-        hook_path="airflow_docstatus.hooks.expertai.ExpertAiExtractHook",
-        ids=lambda doc_id: {"extract_task_id": doc_id},
-        waiting_status="PROGRESS",
-        done_status="SUCCESS",
-    ),
-    "smartdocumentor": VendorBench(
-        name="smartdocumentor",
-        trigger_path="airflow_docstatus.triggers.smartdocumentor.SmartDocumentorTaskStatusTrigger",
-        hook_path="airflow_docstatus.hooks.smartdocumentor.SmartDocumentorHook",
-        ids=lambda doc_id: {"sd_task_id": int(doc_id)},
-        waiting_status="PreProcessingInProgress",
-        done_status="Processed",
-    ),
-    "azure_translation": VendorBench(
-        name="azure_translation",
-        trigger_path="airflow_docstatus.triggers.azure_translation.AzureDocumentTranslationStatusTrigger",
-        hook_path="airflow_docstatus.hooks.azure_translation.AzureDocumentTranslationHook",
-        ids=_azure_ids,
-        waiting_status="Running",
-        done_status="Succeeded",
-    ),
-    "cora": VendorBench(
-        name="cora",
-        trigger_path="airflow_docstatus.triggers.cora.CoraOcrStatusTrigger",
-        hook_path="airflow_docstatus.hooks.cora.CoraSequenceOcrHook",
-        ids=lambda doc_id: {"master_workflow_instance_id": int(doc_id)},
-        waiting_status="ProcessingInput",
-        done_status="Completed",
-    ),
+    vendor.module: VendorBench(
+        name=vendor.module,
+        trigger_path=vendor.trigger_paths[0],
+        hook_path=vendor.hook_path,
+        ids=_ids_of(vendor),
+        waiting_status=vendor.simulator.waiting_status,
+        done_status=vendor.simulator.done_status,
+        done_payload=vendor.simulator.done_payload,
+    )
+    for vendor in ALL_VENDORS.values()
 }
 
 

@@ -21,6 +21,8 @@ from typing import Any
 from airflow_docstatus.engine.status import DocStatus, format_ref
 
 EVENT_PAYLOAD_LIMIT = 64 * 1024
+# The XCom key of the normalized status record, pushed by the sensor (or by the trigger that ends the task).
+XCOM_DOCSTATUS_KEY = "docstatus"
 EVENT_STATUSES = frozenset({"success", "failed", "timeout", "error"})
 ERROR_KINDS = frozenset({"auth", "permanent", "invalid", "exhausted"})
 
@@ -55,9 +57,27 @@ def describe_event(event: Mapping[str, Any]) -> str:
     return ", ".join(parts)
 
 
+_SIZER = json.JSONEncoder(default=str)  # json.dumps(payload, default=str), piece by piece
+
+
+def json_size_exceeds(payload: Any, limit: int) -> bool:
+    """Whether ``json.dumps(payload, default=str)`` is longer than ``limit`` characters.
+
+    Encodes piece by piece and stops as soon as the limit is passed, so sizing
+    an 8 MB result in the triggerer costs what encoding ``limit`` characters
+    does, not a full ``json.dumps`` on the event loop.
+    """
+    size = 0
+    for piece in _SIZER.iterencode(payload):
+        size += len(piece)
+        if size > limit:
+            return True
+    return False
+
+
 def success_event(status: DocStatus) -> dict[str, Any]:
     event: dict[str, Any] = {"status": "success", "docstatus": status.to_record()}
-    if len(json.dumps(status.payload, default=str)) <= EVENT_PAYLOAD_LIMIT:
+    if not json_size_exceeds(status.payload, EVENT_PAYLOAD_LIMIT):
         event["payload"] = status.payload
     else:
         event["payload_omitted"] = True

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -14,6 +14,9 @@ from airflow_docstatus.engine.errors import BodyTooLargeError, TransientError, b
 
 # What we tell vendors we can read: nothing we cannot inflate under a cap ourselves.
 ACCEPT_ENCODING = "gzip, deflate"
+
+# An error message quotes the start of a body; no more than this much of it is ever decoded.
+EXCERPT_SCAN_BYTES = 64 * 1024
 
 _HIDDEN_HEADERS = frozenset({"authorization", "ocp-apim-subscription-key", "cookie", "proxy-authorization"})
 
@@ -64,9 +67,23 @@ class HttpResponse:
         """The body as JSON; raises ``ValueError`` on a garbled body."""
         return json.loads(self.body)
 
-    def excerpt(self, limit: int = 200) -> str:
-        """The start of the body on one line, for an error message."""
-        text = " ".join(self.text.split())
+    def excerpt(self, limit: int = 200, redact: Callable[[str], str] | None = None) -> str:
+        """The start of the body on one line, for an error message.
+
+        Only the first ``EXCERPT_SCAN_BYTES`` are read (a 16 MB error page
+        costs no more than a small one), and ``redact`` (text -> text) is
+        applied before the text is cut, so a secret lying across the cut
+        never shows its first characters.
+        """
+        scanned = self.body[:EXCERPT_SCAN_BYTES]
+        text = scanned.decode("utf-8", errors="replace")
+        if len(self.body) > len(scanned):
+            # The scan may have cut a word (a token, a Basic value) that the redaction would know whole: drop it.
+            words = text.rsplit(None, 1)
+            text = words[0] if len(words) == 2 else text
+        if redact is not None:
+            text = redact(text)
+        text = " ".join(text.split())
         return text if len(text) <= limit else text[: limit - 1] + "…"
 
     @property

@@ -17,7 +17,8 @@ from airflow_docstatus.engine.errors import (
     TransientError,
 )
 from airflow_docstatus.engine.policy import DEFAULT_MAX_CONSECUTIVE_ERRORS
-from airflow_docstatus.engine.sensor import DocStatusSensor, is_literal
+from airflow_docstatus.engine.sensor import DocStatusSensor
+from airflow_docstatus.engine.values import is_literal
 from airflow_docstatus.engine.status import DocStatus, State, format_ref
 from airflow_docstatus.engine.values import structured
 

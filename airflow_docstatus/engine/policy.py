@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from airflow_docstatus.engine.errors import TransientError, TransientErrorsExhausted
+from airflow_docstatus.engine.errors import DocStatusError, PermanentError, TransientError, TransientErrorsExhausted
 
 DEFAULT_MAX_CONSECUTIVE_ERRORS = 10
 DEFAULT_ERROR_BACKOFF_CAP = 300.0
@@ -101,3 +101,43 @@ class ErrorBudget:
             raise TransientErrorsExhausted(
                 f"gave up after {self.in_row} transient errors in a row; the last: {error}"
             ) from error
+
+
+class SharedFailure:
+    """A failed fetch (a token, a WSDL) shared by every poller that wants the same thing, for a while.
+
+    After a failure, ``raise_recent_failure`` raises the same error again
+    until ``retry_at`` (``backoff`` seconds, doubling with each failure in a
+    row up to ``backoff_cap``), so a failing endpoint sees one call per
+    backoff step, not one per poller. Subclasses set the two numbers.
+    """
+
+    backoff: float = 1.0
+    backoff_cap: float = 60.0
+
+    def __init__(self) -> None:
+        self.failure: DocStatusError | None = None
+        self.failures_in_row = 0
+        self.retry_at = 0.0
+
+    def raise_recent_failure(self, now: float) -> None:
+        """Raise the last failure again (a fresh exception of its kind) while its backoff lasts."""
+        failure = self.failure
+        if failure is None or now >= self.retry_at:
+            return
+        if isinstance(failure, TransientError):
+            raise TransientError(str(failure), retry_after=self.retry_at - now, http_status=failure.http_status)
+        if isinstance(failure, PermanentError):
+            raise type(failure)(str(failure), http_status=failure.http_status)
+        raise type(failure)(str(failure))
+
+    def failed(self, error: DocStatusError, now: float) -> None:
+        """Remember a failure, to share it with the other pollers until ``retry_at``."""
+        self.failures_in_row += 1
+        self.failure = error
+        self.retry_at = now + min(self.backoff * 2 ** (self.failures_in_row - 1), self.backoff_cap)
+
+    def cleared(self) -> None:
+        """The fetch worked: forget the failures."""
+        self.failure = None
+        self.failures_in_row = 0

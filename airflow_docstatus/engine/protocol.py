@@ -162,7 +162,8 @@ class VendorProtocol(abc.ABC):
         return redact(text, self._secrets)
 
     def excerpt(self, response: HttpResponse) -> str:
-        return self.clean(response.excerpt())
+        """The start of the answer's body for a message: redacted before it is cut, control characters escaped."""
+        return printable(response.excerpt(redact=self.redact))
 
     def error_detail(self, response: HttpResponse) -> str:
         """What the vendor said in an error answer, for the error message.
@@ -171,7 +172,7 @@ class VendorProtocol(abc.ABC):
         (code, message, inner error) overrides this to spell it out. The
         engine redacts secrets from whatever it returns.
         """
-        return response.excerpt()
+        return response.excerpt(redact=self.redact)
 
     def raise_for_http_error(self, ref: Ref, response: HttpResponse) -> None:
         """Raise the typed error a non-2xx answer stands for."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+import traceback
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
@@ -17,24 +18,29 @@ from airflow_docstatus._compat import (
     AirflowFailException,
     AirflowSensorTimeout,
     AirflowSkipException,
+    AirflowTaskTimeout,
     import_string,
 )
+from airflow_docstatus._private_api import PokeIntervalHook
 from airflow_docstatus.engine.errors import (
     InvalidInputError,
     PermanentError,
     TransientError,
     TransientErrorsExhausted,
 )
-from airflow_docstatus.engine.events import Outcome, summarize_payload, timeout_message
+from airflow_docstatus.engine.events import XCOM_DOCSTATUS_KEY, Outcome, summarize_payload, timeout_message
+from airflow_docstatus.engine.lineage import LineageDataset
 from airflow_docstatus.engine.policy import DEFAULT_MAX_CONSECUTIVE_ERRORS, ErrorBudget, PollPolicy
 from airflow_docstatus.engine.status import DocStatus, State, format_ref
+from airflow_docstatus.engine.values import is_literal
 
 if TYPE_CHECKING:
+    from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import Context
+    from airflow.triggers.base import StartTriggerArgs
 
     from airflow_docstatus.engine.hook import DocStatusHook
 
-XCOM_DOCSTATUS_KEY = "docstatus"
 # Where a reschedule-mode sensor keeps its count of transient errors in a row
 # between pokes: Airflow's task state store (Airflow 3.3+). The store is scoped
 # to the task instance across all its tries, so the value names its try
@@ -49,18 +55,62 @@ def _try_number(context: Context) -> int | None:
     return getattr(context.get("ti"), "try_number", None)
 
 
-def is_literal(value: Any) -> bool:
-    """A value known at DAG parse time: no Jinja template and no XComArg, nested dicts and lists included."""
-    if isinstance(value, str):
-        return "{{" not in value
+def for_the_triggerer(value: Any, *, task_id: str, name: str) -> Any:
+    """An argument as the triggerer can render it: an XComArg becomes the Jinja template that pulls it.
+
+    Airflow serializes ``start_trigger_args.trigger_kwargs`` with the DAG, and
+    an XComArg in them comes back to the triggerer as an unresolved
+    reference; a template string is rendered there like any other. Dicts and
+    lists are converted item by item. Only an XComArg of one unmapped task's
+    XCom (``task.output``, ``task.output["key"]``, a decorated task's result)
+    can be pulled so; any other (``.map()``, ``.zip()``...) raises
+    ``ValueError`` at DAG parse time.
+    """
+    from airflow.sdk.definitions.xcom_arg import PlainXComArg, XComArg
+
+    if isinstance(value, PlainXComArg):
+        # map_indexes=-1 asks for the one XCom of an unmapped task (GetXCom). Without it xcom_pull asks
+        # for every map index (GetXComSequenceSlice), which Airflow 3.3.2's triggerer does not serve:
+        # the request is refused and the rendering waits for an answer forever.
+        return (
+            f"{{{{ task_instance.xcom_pull(task_ids={value.operator.task_id!r}, key={value.key!r}, "
+            "map_indexes=-1) }}"
+        )
+    if isinstance(value, XComArg):
+        raise ValueError(
+            f"{task_id}: with start_from_trigger=True, `{name}` may be an XComArg of one task's XCom "
+            f"(task.output or task.output['key']), not a {type(value).__name__}"
+        )
     if isinstance(value, Mapping):
-        return all(is_literal(v) for v in value.values())
+        return {key: for_the_triggerer(item, task_id=task_id, name=name) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return all(is_literal(v) for v in value)
-    return not hasattr(value, "resolve")  # an XComArg (or another value resolved at run time)
+        return [for_the_triggerer(item, task_id=task_id, name=name) for item in value]
+    return value
 
 
-class DocStatusSensor(BaseSensorOperator):
+class _StartTriggerArgs:
+    """``start_trigger_args`` of a docstatus sensor, built from its attributes when Airflow reads it.
+
+    Built on each read, so it follows attributes changed after the
+    constructor (a cluster policy raising ``poke_interval``, say). Read on
+    the class it is None, as on ``BaseOperator``: a mapped sensor
+    (``.partial().expand()``) reads it there, and Airflow 3.3.2 does not
+    start mapped tasks in the triggerer anyway. A value assigned to the
+    attribute of an instance wins.
+    """
+
+    def __get__(self, sensor: DocStatusSensor | None, owner: type) -> StartTriggerArgs | None:
+        if sensor is None:
+            return None
+        if "start_trigger_args" in sensor.__dict__:
+            return sensor.__dict__["start_trigger_args"]
+        return sensor._start_trigger_args() if sensor.start_from_trigger else None
+
+    def __set__(self, sensor: DocStatusSensor, value: StartTriggerArgs | None) -> None:
+        sensor.__dict__["start_trigger_args"] = value
+
+
+class DocStatusSensor(PokeIntervalHook, BaseSensorOperator):
     """Waits for a vendor document to reach a terminal status.
 
     Vendor sensors subclass it and only name their ids, their connection
@@ -75,13 +125,24 @@ class DocStatusSensor(BaseSensorOperator):
     retries; ``max_consecutive_errors`` transient errors in a row fail it
     (and Airflow's own retries then apply).
 
+    With ``start_from_trigger=True`` the scheduler hands the task straight to
+    the triggerer, with no worker run before the wait: the ids are rendered
+    there, and on success the trigger ends the task itself, XComs included,
+    unless the payload is too large for an event (see README, "Start and end
+    in the triggerer").
+
     :param deferrable: hand the wait to the triggerer (default: ``[operators] default_deferrable``).
+    :param start_from_trigger: start the task in the triggerer, with no worker run before the
+        wait (default False); the ids may be literals, templates or XComArgs. Implies
+        ``deferrable``: where Airflow runs the task on a worker instead (``airflow dags test``,
+        a mapped task), it pokes once and defers as a deferrable sensor does.
     :param max_consecutive_errors: transient failures tolerated in a row before the task fails.
     """
 
     hook_class: ClassVar[type[DocStatusHook]]
     trigger_class_path: ClassVar[str]
     ui_color = "#e8f4ea"
+    start_trigger_args = _StartTriggerArgs()  # type: ignore[assignment]
 
     def __init__(
         self,
@@ -90,6 +151,7 @@ class DocStatusSensor(BaseSensorOperator):
         conn_id: str,
         options: Mapping[str, Any] | None = None,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        start_from_trigger: bool = False,
         max_consecutive_errors: int = DEFAULT_MAX_CONSECUTIVE_ERRORS,
         poke_interval: timedelta | float = 10,
         **kwargs: Any,
@@ -97,7 +159,8 @@ class DocStatusSensor(BaseSensorOperator):
         super().__init__(poke_interval=poke_interval, **kwargs)
         if max_consecutive_errors < 1:
             raise ValueError(f"max_consecutive_errors must be at least 1, got {max_consecutive_errors}")
-        self.deferrable = deferrable
+        self.start_from_trigger = bool(start_from_trigger)
+        self.deferrable = deferrable or self.start_from_trigger
         self.max_consecutive_errors = max_consecutive_errors
         self._id_names = tuple(ids)
         self._option_names = tuple(options or {})
@@ -110,6 +173,7 @@ class DocStatusSensor(BaseSensorOperator):
         self._errors_loaded = False
         self._last_error: str | None = None
         self._last_status: DocStatus | None = None
+        self._succeeded_with: DocStatus | None = None  # the final status, for lineage
         self._deadline: float | None = None  # wall-clock epoch seconds, set when the task runs
         self._retry_after: float | None = None
         # The line (and its log level) to write with the next wait, one per poll.
@@ -225,6 +289,7 @@ class DocStatusSensor(BaseSensorOperator):
         return False
 
     def _succeed(self, context: Context, status: DocStatus) -> Any:
+        self._succeeded_with = status
         context["ti"].xcom_push(key=XCOM_DOCSTATUS_KEY, value=status.to_record())
         self.log.info("%s; done, returning %s", status.describe(), summarize_payload(status.payload))
         return status.payload
@@ -234,8 +299,9 @@ class DocStatusSensor(BaseSensorOperator):
         text = f"{protocol.display_name} reported a failure for {format_ref(status.ref)}: status {status.vendor_status}"
         return text + (f": {status.message}" if status.message else "")
 
-    def _get_next_poke_interval(self, started_at: Any, run_duration: Any, poke_count: int) -> float:
-        base = super()._get_next_poke_interval(started_at, run_duration, poke_count)
+    def next_poke_delay(self, base: float, run_duration: Any) -> float:
+        """Seconds to the next poke: Airflow's ``base`` interval through the poll policy (floor,
+        error backoff, ``Retry-After``, never past the timeout); logs the pending line with it."""
         delay = self._policy.next_delay(
             base=base,
             errors_in_row=self._errors.in_row,
@@ -245,6 +311,32 @@ class DocStatusSensor(BaseSensorOperator):
         level, line = self._pending
         self.log.log(level, "%s; next poll in %.1fs", line, delay)
         return delay
+
+    # lineage -------------------------------------------------------------------------
+    def lineage_datasets(self) -> tuple[list[LineageDataset], list[LineageDataset]]:
+        """The task's ``(inputs, outputs)`` as OpenLineage names them; subclasses that know them say.
+
+        Called after the task ran: the arguments are rendered, and a sensor that
+        succeeded finds its final status in ``self._succeeded_with``. The sensor
+        itself knows none (it is given ids, not documents).
+        """
+        return [], []
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage:
+        """The inputs and outputs of ``lineage_datasets()`` for the OpenLineage provider.
+
+        Only that provider calls it (it imports OpenLineage, which this provider
+        does not need otherwise: the ``openlineage`` extra). A failure to work
+        them out is logged and yields no datasets, never a failed task.
+        """
+        from airflow_docstatus.engine.openlineage import operator_lineage
+
+        try:
+            inputs, outputs = self.lineage_datasets()
+        except Exception as exc:  # lineage is best effort: never fail the task over it
+            self.log.warning("OpenLineage: could not work out this task's datasets: %s", type(exc).__name__)
+            inputs, outputs = [], []
+        return operator_lineage(inputs, outputs)
 
     # deferrable --------------------------------------------------------------------
     def execute(self, context: Context) -> Any:
@@ -258,15 +350,36 @@ class DocStatusSensor(BaseSensorOperator):
             self.hook.check_deferrable()  # e.g. an auth scheme the triggerer cannot run: refused before any call
         except InvalidInputError as exc:
             raise AirflowFailException(str(exc)) from None
-        try:
-            done = self.poke(context)  # a document that is already done needs no trigger
-        except AirflowFailException as exc:
-            if self.soft_fail:
-                raise AirflowSkipException("Skipping due to soft_fail is set to True.") from exc
-            raise
+        done = self._first_poke(context)  # a document that is already done needs no trigger
         if done:
             return done.xcom_value if isinstance(done, PokeReturnValue) else None
         self._defer()
+
+    def _first_poke(self, context: Context) -> bool | PokeReturnValue:
+        """The worker's poke before deferring, its exceptions handled as the task SDK's sensor handles a poke's.
+
+        A failure (``AirflowFailException``, a timeout) is a skip with ``soft_fail`` or
+        ``never_fail``; any other exception (e.g. the transient-error budget spent) is logged and
+        counts as "not done yet" with ``silent_fail`` (the wait goes on in the triggerer), a skip
+        with ``never_fail``, and is raised otherwise. A skip is raised as it is.
+        """
+        try:
+            return self.poke(context)
+        except (AirflowSensorTimeout, AirflowTaskTimeout, AirflowFailException) as exc:
+            if self.soft_fail:
+                raise AirflowSkipException("Skipping due to soft_fail is set to True.") from exc
+            if getattr(self, "never_fail", False):
+                raise AirflowSkipException("Skipping due to never_fail is set to True.") from exc
+            raise
+        except AirflowSkipException:
+            raise
+        except Exception as exc:
+            if getattr(self, "silent_fail", False):
+                self.log.error("Sensor poke failed: \n %s", traceback.format_exc())
+                return False
+            if getattr(self, "never_fail", False):
+                raise AirflowSkipException("Skipping due to never_fail is set to True.") from exc
+            raise
 
     def _started_at(self, context: Context) -> float:
         """When the wait began (epoch seconds): now, or in reschedule mode the first reschedule's start."""
@@ -319,6 +432,50 @@ class DocStatusSensor(BaseSensorOperator):
     def _extra_trigger_kwargs(self) -> dict[str, Any]:
         """More arguments for the trigger, for subclasses (the operator's ``cancel_on_kill``)."""
         return {}
+
+    def _start_trigger_args(self) -> StartTriggerArgs:
+        """How the scheduler starts this task in the triggerer (``start_from_trigger``).
+
+        The trigger gets the ids, options and connection id under the
+        sensor's own names (still templates, or XComArgs made templates by
+        ``for_the_triggerer``), rendered by the triggerer before ``run()``;
+        the wait's length rather than a deadline (unknown at parse time);
+        and ``end_from_trigger``. ``timeout`` is the scheduler's safety net,
+        ``DEFER_TIMEOUT_GRACE`` past the trigger's own deadline.
+        """
+        from airflow.triggers.base import StartTriggerArgs
+
+        def ready(name: str, value: Any) -> Any:
+            return for_the_triggerer(value, task_id=self.task_id, name=name)
+
+        safety_net = timedelta(seconds=self.timeout) + DEFER_TIMEOUT_GRACE
+        scheduler_timeout = safety_net
+        if self.execution_timeout is not None:  # the scheduler takes the shorter one
+            scheduler_timeout = min(safety_net, self.execution_timeout)
+        conn_attr = self.hook_class.conn_name_attr
+        kwargs: dict[str, Any] = {
+            **{name: ready(name, getattr(self, name)) for name in self._id_names},
+            **{name: ready(name, getattr(self, name)) for name in self._option_names},
+            conn_attr: ready(conn_attr, self.conn_id),
+            "poll_interval": float(self.poke_interval),
+            "max_consecutive_errors": self.max_consecutive_errors,
+            "timeout": float(self.timeout),
+            "scheduler_timeout": scheduler_timeout.total_seconds(),
+            "end_from_trigger": True,
+            "push_return_value": bool(self.do_xcom_push),
+        }
+        if self.exponential_backoff:
+            kwargs.update(
+                exponential_backoff=True,
+                max_wait=None if self.max_wait is None else self.max_wait.total_seconds(),
+            )
+        return StartTriggerArgs(
+            trigger_cls=self.trigger_class_path,
+            next_method="execute_complete",
+            trigger_kwargs=kwargs,
+            next_kwargs=None,
+            timeout=safety_net,
+        )
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
         """Finish the task from the trigger's event. Safe to call twice with the same event."""

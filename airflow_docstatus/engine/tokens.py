@@ -19,8 +19,9 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_docstatus.engine.errors import DocStatusError, TransientError
+from airflow_docstatus.engine.errors import TransientError
 from airflow_docstatus.engine.http import HttpRequest
+from airflow_docstatus.engine.policy import SharedFailure
 
 # Renew this long before expiry, but never more than a tenth of the lifetime.
 RENEWAL_MARGIN = 60.0
@@ -95,7 +96,7 @@ def jwt_expiry(token: str) -> float | None:
         return None
 
 
-class TokenSlot:
+class TokenSlot(SharedFailure):
     """The cached token of one connection, and the lock its pollers take to fetch a new one.
 
     A failed fetch is shared too: for a short while (growing with each
@@ -104,33 +105,18 @@ class TokenSlot:
     backoff step, not one per poller.
     """
 
+    backoff = FAILED_FETCH_BACKOFF
+    backoff_cap = FAILED_FETCH_BACKOFF_CAP
+
     def __init__(self, lock: Any) -> None:
+        super().__init__()
         self.lock = lock
         self.token: Token | None = None
-        self.failure: DocStatusError | None = None
-        self.failures_in_row = 0
-        self.retry_at = 0.0
         self.pending: Any = None  # async: the fetch under way, shared by the pollers that wait for it
-
-    def raise_recent_failure(self, now: float) -> None:
-        """Raise the last fetch's error again while its backoff lasts."""
-        failure = self.failure
-        if failure is None or now >= self.retry_at:
-            return
-        if isinstance(failure, TransientError):
-            raise TransientError(str(failure), retry_after=self.retry_at - now, http_status=failure.http_status)
-        raise type(failure)(str(failure))
-
-    def failed(self, error: DocStatusError, now: float) -> None:
-        """Remember a failed fetch, to share it with the other pollers for a while."""
-        self.failures_in_row += 1
-        self.failure = error
-        self.retry_at = now + min(FAILED_FETCH_BACKOFF * 2 ** (self.failures_in_row - 1), FAILED_FETCH_BACKOFF_CAP)
 
     def obtained(self, token: Token) -> None:
         self.token = token
-        self.failure = None
-        self.failures_in_row = 0
+        self.cleared()
 
     def current(self, now: float) -> Token | None:
         """The cached token if it is still good to use."""

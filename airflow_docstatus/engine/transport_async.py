@@ -139,7 +139,9 @@ class AsyncTransport:
                 allow_redirects=False,
             ) as answer:
                 body = BoundedBody(
-                    settings.max_body_bytes, answer.headers.get("Content-Encoding"), what=f"{request.method} {request.url}"
+                    settings.max_body_bytes,
+                    answer.headers.get("Content-Encoding"),
+                    what=f"{request.method} {request.url} (connection {settings.conn_id!r})",
                 )
                 body.check_declared(answer.headers.get("Content-Length"))
                 async for chunk in answer.content.iter_any():

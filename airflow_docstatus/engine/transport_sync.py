@@ -90,7 +90,9 @@ class SyncTransport:
             raise TransientError(f"{request.method} {request.url} failed ({type(exc).__name__})") from None
         with answer:
             body = BoundedBody(
-                settings.max_body_bytes, answer.headers.get("Content-Encoding"), what=f"{request.method} {request.url}"
+                settings.max_body_bytes,
+                answer.headers.get("Content-Encoding"),
+                what=f"{request.method} {request.url} (connection {settings.conn_id!r})",
             )
             body.check_declared(answer.headers.get("Content-Length"))
             try:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from datetime import datetime, timezone
 from typing import Any, ClassVar
 
-from airflow.triggers.base import BaseTrigger, TriggerEvent
+from airflow.triggers.base import BaseTrigger, TaskSuccessEvent, TriggerEvent
 
 from airflow_docstatus.engine.errors import (
     AuthenticationError,
@@ -17,16 +18,19 @@ from airflow_docstatus.engine.errors import (
     TransientErrorsExhausted,
 )
 from airflow_docstatus.engine.events import (
+    XCOM_DOCSTATUS_KEY,
     describe_event,
     error_event,
     failed_event,
     success_event,
+    summarize_payload,
     timeout_event,
     timeout_message,
 )
 from airflow_docstatus.engine.hook import DocStatusHook, forget_connection
 from airflow_docstatus.engine.policy import DEFAULT_MAX_CONSECUTIVE_ERRORS, ErrorBudget, PollPolicy
 from airflow_docstatus.engine.status import DocStatus, State, format_ref
+from airflow_docstatus.engine.values import is_literal
 
 
 class DocStatusEvent(TriggerEvent):
@@ -38,6 +42,22 @@ class DocStatusEvent(TriggerEvent):
 
     def __repr__(self) -> str:
         return f"DocStatusEvent<{describe_event(self.payload)}>"
+
+
+class DocStatusTaskSuccessEvent(TaskSuccessEvent):
+    """Ends the task successfully from the triggerer; its XComs are already pushed.
+
+    The XComs are not carried in the event: Airflow 3.3.2 stores an event's
+    ``xcoms`` JSON-encoded twice, so a downstream task's ``xcom_pull`` would
+    get the payload's JSON text instead of the payload (the REST API and the
+    UI decode it and show it right). The trigger pushes them itself, as a
+    worker would, through the task instance the triggerer gives it.
+    """
+
+    def __repr__(self) -> str:
+        return "DocStatusTaskSuccessEvent<success; the task ends in the triggerer, its XComs pushed>"
+
+    __str__ = __repr__
 
 
 class DocStatusTrigger(BaseTrigger):
@@ -60,6 +80,32 @@ class DocStatusTrigger(BaseTrigger):
     :param cancel_on_kill: when a person kills the deferred task (mark failed, clear,
         mark success), ask the vendor to cancel the job in ``on_kill``. Default False, so a
         sensor's trigger never cancels what it only watches; the operators pass True.
+    :param timeout: the wait's length in seconds, for a trigger started by the scheduler
+        (``start_from_trigger``), which cannot know the wall-clock deadline at DAG parse
+        time; ignored when ``end_time`` is given. The deadline is the task's start plus
+        ``timeout``; the start is read back from the scheduler's own deadline for the
+        trigger (``timeout_after`` minus ``scheduler_timeout``), so a triggerer restart
+        keeps it; with no ``timeout_after`` it is the moment ``run()`` starts.
+    :param scheduler_timeout: seconds from the task's start to the scheduler's safety-net
+        deadline (``StartTriggerArgs.timeout``, or ``execution_timeout`` if shorter).
+    :param end_from_trigger: on success, push XComs ``docstatus`` and ``return_value``
+        from the triggerer (through the task instance the triggerer sets, so a custom XCom
+        backend applies) and end the task with a ``TaskSuccessEvent``, when the payload fits
+        in an event (``EVENT_PAYLOAD_LIMIT``). Larger payloads, failures, timeouts, errors,
+        and a push that fails yield the usual event, which resumes the task on a worker.
+        Only a trigger started by the scheduler may set it: the worker's ``execute_complete``
+        cannot read a task-end event.
+    :param push_return_value: with ``end_from_trigger``, push the payload as XCom
+        ``return_value`` (the operator's ``do_xcom_push``).
+
+    The ids, the options and the connection id are kept as attributes named as
+    the sensor's arguments (``file_id``, ``leadtools_conn_id``...), so the
+    triggerer can render the sensor's template fields on them (Airflow renders
+    a trigger attribute that is one of the operator's template fields and a key
+    of ``start_trigger_args.trigger_kwargs``). Ids that are still Jinja
+    templates are checked after rendering, when ``run()`` starts: a bad id then
+    yields an ``invalid`` error event before any call, with the message a
+    literal id gets; literal ids are checked at construction.
 
     Polls are ``poll_interval`` apart, except the last: when less than one
     interval is left, the trigger takes one last look at the deadline (never
@@ -91,6 +137,10 @@ class DocStatusTrigger(BaseTrigger):
         errors_in_row: int = 0,
         last_error: str | None = None,
         cancel_on_kill: bool = False,
+        timeout: float | None = None,
+        scheduler_timeout: float | None = None,
+        end_from_trigger: bool = False,
+        push_return_value: bool = True,
         **ids_and_options: Any,
     ) -> None:
         super().__init__()
@@ -100,9 +150,16 @@ class DocStatusTrigger(BaseTrigger):
         unknown = set(ids_and_options) - allowed
         if unknown:
             raise TypeError(f"{type(self).__name__} got unexpected arguments: {sorted(unknown)}")
-        self.ref = protocol.checked_ref(**{k: ids_and_options.get(k) for k in protocol.id_fields})
-        self.options = {k: ids_and_options[k] for k in protocol.option_fields if k in ids_and_options}
-        self.conn_id = ids_and_options.get(conn_attr) or self.hook_class.default_conn_name
+        # Attributes named as the sensor's arguments, so the triggerer can render them in place.
+        for name in protocol.id_fields:
+            setattr(self, name, ids_and_options.get(name))
+        self._option_names = tuple(k for k in protocol.option_fields if k in ids_and_options)
+        for name in self._option_names:
+            setattr(self, name, ids_and_options[name])
+        setattr(self, conn_attr, ids_and_options.get(conn_attr) or self.hook_class.default_conn_name)
+        if all(is_literal(getattr(self, name)) for name in protocol.id_fields):
+            for name, value in self.ref.items():  # checked now, and kept normalized
+                setattr(self, name, value)
         self.poll_interval = float(poll_interval)
         self.end_time = None if end_time is None else float(end_time)
         self.max_consecutive_errors = int(max_consecutive_errors)
@@ -112,6 +169,10 @@ class DocStatusTrigger(BaseTrigger):
         self.errors_in_row = max(int(errors_in_row), 0)
         self.last_error = None if last_error is None else str(last_error)
         self.cancel_on_kill = bool(cancel_on_kill)
+        self.timeout = None if timeout is None else float(timeout)
+        self.scheduler_timeout = None if scheduler_timeout is None else float(scheduler_timeout)
+        self.end_from_trigger = bool(end_from_trigger)
+        self.push_return_value = bool(push_return_value)
         if self.max_wait is not None and self.max_wait < 0:
             raise ValueError(f"{type(self).__name__}: max_wait must be a number of seconds >= 0, got {max_wait!r}")
         self.policy = PollPolicy(
@@ -120,6 +181,28 @@ class DocStatusTrigger(BaseTrigger):
             backoff=self.exponential_backoff,
             max_interval=self.max_wait,
         )
+
+    # what this trigger waits on, read from the (possibly rendered) attributes ----------
+    @property
+    def ref(self) -> dict[str, Any]:
+        """The checked, normalized ids; raises ``InvalidInputError`` (a ``ValueError``) for a bad one."""
+        protocol = self.hook_class.protocol_class
+        return protocol.checked_ref(**{name: getattr(self, name) for name in protocol.id_fields})
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self._option_names}
+
+    @property
+    def conn_id(self) -> str:
+        return getattr(self, self.hook_class.conn_name_attr) or self.hook_class.default_conn_name
+
+    def _ids_as_given(self) -> dict[str, Any]:
+        """The ids checked and normalized when they are valid, else as they stand (e.g. still templates)."""
+        try:
+            return self.ref
+        except InvalidInputError:
+            return {name: getattr(self, name) for name in self.hook_class.protocol_class.id_fields}
 
     @property
     def log(self) -> Any:
@@ -133,7 +216,7 @@ class DocStatusTrigger(BaseTrigger):
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         kwargs = {
-            **self.ref,
+            **self._ids_as_given(),
             **self.options,
             self.hook_class.conn_name_attr: self.conn_id,
             "poll_interval": self.poll_interval,
@@ -147,13 +230,90 @@ class DocStatusTrigger(BaseTrigger):
             kwargs.update(errors_in_row=self.errors_in_row, last_error=self.last_error)
         if self.cancel_on_kill:  # likewise: a sensor's trigger serializes as before
             kwargs["cancel_on_kill"] = True
+        if self.timeout is not None:  # a trigger started by the scheduler
+            kwargs.update(timeout=self.timeout, scheduler_timeout=self.scheduler_timeout)
+        if self.end_from_trigger:
+            kwargs.update(end_from_trigger=True, push_return_value=self.push_return_value)
         return f"{type(self).__module__}.{type(self).__qualname__}", kwargs
 
     def _remaining(self) -> float | None:
         return None if self.end_time is None else self.end_time - self._now()
 
+    def _started_at(self) -> float:
+        """When the task started (epoch seconds), for a trigger started by the scheduler.
+
+        The scheduler sets the task's start and its trigger deadline
+        (``timeout_after``, which the triggerer hands to the trigger) in the
+        same step, ``scheduler_timeout`` apart; both live in the database, so
+        this reads the same after a triggerer restart. Without them: now.
+        """
+        timeout_after = getattr(self, "timeout_after", None)
+        if isinstance(timeout_after, datetime) and self.scheduler_timeout is not None:
+            if timeout_after.tzinfo is None:
+                timeout_after = timeout_after.replace(tzinfo=timezone.utc)
+            return timeout_after.timestamp() - self.scheduler_timeout
+        return self._now()
+
+    def _start(self) -> None:
+        """Settle the deadline of a trigger started by the scheduler, and say so in the task log."""
+        if self.end_time is not None or self.timeout is None:
+            return
+        self.end_time = self._started_at() + self.timeout
+        deadline = datetime.fromtimestamp(self.end_time, tz=timezone.utc).isoformat(timespec="seconds")
+        self.log.info(
+            "%s; started in the triggerer (%s), polling every %.0fs until %s",
+            self._describe_wait(),
+            type(self).__name__,
+            self.policy.next_delay(),
+            deadline,
+        )
+
+    def _describe_wait(self) -> str:
+        return f"{self.hook_class.protocol_class.vendor} {format_ref(self.ref, ' ')}"
+
+    async def _success(self, status: DocStatus) -> TriggerEvent:
+        """The task's end, its XComs pushed; or the usual success event, for the worker to finish."""
+        event = success_event(status)
+        if self.end_from_trigger and "payload" in event and await self._push_xcoms(status):
+            self.log.info("%s; done, returning %s", status.describe(), summarize_payload(status.payload))
+            return DocStatusTaskSuccessEvent()
+        self.log.info("%s; done", status.describe())
+        return DocStatusEvent(event)
+
+    async def _push_xcoms(self, status: DocStatus) -> bool:
+        """Push ``docstatus`` and ``return_value`` as a worker would; False (and a warning) if that fails.
+
+        Through Airflow's XCom (the configured backend), ``SetXCom`` to the
+        triggerer's supervisor, for the task instance the triggerer gave this
+        trigger. Not through ``task_instance.axcom_push``: in the triggerer
+        its task is the serialized operator, which lacks the attribute
+        (``returns_dag_result``) that method reads in Airflow 3.3.2.
+        """
+        ti = self.task_instance
+        where = {name: getattr(ti, name, None) for name in ("dag_id", "task_id", "run_id", "map_index")}
+        if None in where.values():  # no task instance of the triggerer's: leave it to the worker
+            return False
+        try:
+            from airflow.sdk.execution_time.xcom import XCom
+
+            await XCom.aset(XCOM_DOCSTATUS_KEY, status.to_record(), **where)
+            if self.push_return_value and status.payload is not None:
+                await XCom.aset("return_value", status.payload, **where)
+        except Exception as exc:  # noqa: BLE001 - any failure: the worker finishes the task instead
+            self.log.warning(
+                "Could not push the XComs from the triggerer (%s); the task resumes on a worker", type(exc).__name__
+            )
+            return False
+        return True
+
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        hook = self.hook_class(self.conn_id, **self.options)
+        try:  # ids rendered in the triggerer are checked here, before any call
+            ref = self.ref
+            hook = self.hook_class(self.conn_id, **self.options)
+            self._start()
+        except InvalidInputError as exc:
+            yield DocStatusEvent(error_event("invalid", str(exc)))
+            return
         errors = ErrorBudget(self.max_consecutive_errors, in_row=self.errors_in_row)
         last_error = self.last_error if self.errors_in_row else None
         last: DocStatus | None = None
@@ -165,7 +325,7 @@ class DocStatusTrigger(BaseTrigger):
                 retry_after: float | None = None
                 polls += 1
                 try:
-                    status = await hook.acheck_status(remaining=self._remaining(), **self.ref)
+                    status = await hook.acheck_status(remaining=self._remaining(), **ref)
                 except TransientError as exc:
                     retry_after = exc.retry_after
                     last_error = str(exc)
@@ -176,8 +336,7 @@ class DocStatusTrigger(BaseTrigger):
                     last_error = None
                     last = status
                     if status.state is State.SUCCEEDED:
-                        self.log.info("%s; done", status.describe())
-                        yield DocStatusEvent(success_event(status))
+                        yield await self._success(status)
                         return
                     if status.state is State.FAILED:
                         self.log.info("%s; the vendor reports a failure", status.describe())

@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import ast
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from airflow_docstatus.engine.errors import InvalidInputError
+
+
+def is_literal(value: Any) -> bool:
+    """A value known at DAG parse time: no Jinja template and no XComArg, nested dicts and lists included."""
+    if isinstance(value, str):
+        return "{{" not in value
+    if isinstance(value, Mapping):
+        return all(is_literal(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return all(is_literal(v) for v in value)
+    return not hasattr(value, "resolve")  # an XComArg (or another value resolved at run time)
 
 
 def structured(value: Any, *, name: str, where: str, kind: type | tuple[type, ...] = dict) -> Any:

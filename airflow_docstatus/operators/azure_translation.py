@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from airflow_docstatus.engine.errors import InvalidInputError
+from airflow_docstatus.engine.lineage import LineageDataset, url_dataset
 from airflow_docstatus.engine.operator import DocStatusOperator
 from airflow_docstatus.hooks.azure_translation import AzureDocumentTranslationHook, AzureTranslationBatchHook
 
@@ -31,7 +32,12 @@ class AzureDocumentTranslationOperator(DocStatusOperator):
     :param azure_translation_conn_id: the ``azure_document_translation`` connection (templated).
 
     SAS URLs carry a signature: they go to the vendor only, never to a log line,
-    an XCom or the trigger (the ``job_ref`` is the batch id).
+    an XCom, the trigger (the ``job_ref`` is the batch id) or a lineage event.
+
+    OpenLineage (with the ``openlineage`` extra): input the source, output the
+    target with the ``docstatus_translation`` facet naming ``target_language``; an
+    Azure Storage URL as ``wasbs://{container}@{account}.dfs.core.windows.net`` and the
+    blob's path (``/`` for a container), another URL as ``scheme://host[:port]`` and its path.
     """
 
     template_fields: Sequence[str] = (
@@ -80,6 +86,17 @@ class AzureDocumentTranslationOperator(DocStatusOperator):
             raise InvalidInputError(
                 f"Azure Document Translation: `storage_type` must be one of {STORAGE_TYPES} or None, got {self.storage_type!r}"
             )
+
+    def lineage_datasets(self) -> tuple[list[LineageDataset], list[LineageDataset]]:
+        """Input the source, output the target in ``target_language`` (container or file, as given).
+
+        The SAS token (the URLs' query string) is dropped.
+        """
+        source, target = url_dataset(self.source_url), url_dataset(self.target_url)
+        language = self.target_language.strip() if isinstance(self.target_language, str) else None
+        if target is not None and language:
+            target = LineageDataset(target.namespace, target.name, language=language)
+        return ([source] if source else []), ([target] if target else [])
 
     def start_job(self, hook: AzureTranslationBatchHook) -> dict[str, Any]:  # type: ignore[override]
         batch_id = hook.start_translation(

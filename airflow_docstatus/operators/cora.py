@@ -6,8 +6,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from airflow_docstatus.engine.errors import InvalidInputError
+from airflow_docstatus.engine.lineage import LineageDataset, cora_file_dataset
 from airflow_docstatus.engine.operator import DocStatusOperator
 from airflow_docstatus.hooks.cora import CoraSequenceOcrHook
+from airflow_docstatus.engine.values import structured
 from airflow_docstatus.protocols.cora import FileReference, parse_activity_metadata
 
 
@@ -30,6 +32,10 @@ class CoraFileBatchOperator(DocStatusOperator):
     :param put_model: the vendor's ``PutModel`` flag.
     :param activity_metadata: the other ActivityMetadata header fields, as the sensor (templated).
     :param cora_conn_id: the ``cora_sequence`` connection (templated).
+
+    OpenLineage (with the ``openlineage`` extra): input ``input_file``, output
+    ``output_file``, each with namespace ``cora://{Connection}`` (the reference's Cora file
+    connection) and name ``{RelativeLocation}/{FileName}``.
     """
 
     template_fields: Sequence[str] = (
@@ -81,6 +87,16 @@ class CoraFileBatchOperator(DocStatusOperator):
         if not isinstance(self.put_model, bool):
             raise InvalidInputError(f"Cora SeQuence OCR: `put_model` must be True or False, got {self.put_model!r}")
         parse_activity_metadata(self.activity_metadata)
+
+    def lineage_datasets(self) -> tuple[list[LineageDataset], list[LineageDataset]]:
+        """Input ``input_file``, output ``output_file``: namespace ``cora://{Connection}``,
+        name ``{RelativeLocation}/{FileName}``."""
+        found = []
+        for name in ("input_file", "output_file"):
+            value = structured(getattr(self, name), name=name, where=self._vendor)  # rendered as text after a deferral
+            found.append(cora_file_dataset(value))
+        source, target = found
+        return ([source] if source else []), ([target] if target else [])
 
     def start_job(self, hook: CoraSequenceOcrHook) -> dict[str, Any]:  # type: ignore[override]
         instance_id = hook.file_batch(

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from airflow_docstatus.engine.errors import InvalidInputError
+from airflow_docstatus.engine.lineage import LineageDataset, file_dataset
 from airflow_docstatus.engine.operator import DocStatusOperator
 from airflow_docstatus.hooks.expertai import ExpertAiExtractHook
 from airflow_docstatus.protocols.expertai import MAX_DOCUMENT_BYTES
@@ -26,6 +27,10 @@ class ExpertAiExtractLayoutOperator(DocStatusOperator):
         at most 14 MB (the vendor's limit per request).
     :param document_name: the name sent with it (default: the file's name, or ``document``) (templated).
     :param expertai_conn_id: the ``expertai_extract`` connection (templated).
+
+    OpenLineage (with the ``openlineage`` extra): input the document, a path as
+    namespace ``file`` and its absolute path, bytes as namespace ``expertai`` and
+    ``document_name``; no output dataset.
     """
 
     template_fields: Sequence[str] = ("document", "document_name", "expertai_conn_id")
@@ -61,6 +66,18 @@ class ExpertAiExtractLayoutOperator(DocStatusOperator):
             )
         if self.document_name is not None and (not isinstance(self.document_name, str) or not self.document_name.strip()):
             raise InvalidInputError(f"expert.ai Extract: `document_name` must be a name, got {self.document_name!r}")
+
+    def lineage_datasets(self) -> tuple[list[LineageDataset], list[LineageDataset]]:
+        """Input: the document; the layout goes to XCom, no output.
+
+        A path: namespace ``file``, name the absolute path on the worker. Bytes:
+        namespace ``expertai``, name ``document_name`` (nothing when no name was given).
+        """
+        if isinstance(self.document, bytes):
+            name = self.document_name.strip() if isinstance(self.document_name, str) else ""
+            return ([LineageDataset("expertai", name)] if name else []), []
+        source = file_dataset(self.document)
+        return ([source] if source else []), []
 
     def start_job(self, hook: ExpertAiExtractHook) -> dict[str, Any]:  # type: ignore[override]
         document = self.document

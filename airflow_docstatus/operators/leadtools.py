@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from airflow_docstatus.engine.errors import InvalidInputError
+from airflow_docstatus.engine.lineage import LineageDataset, url_dataset
 from airflow_docstatus.engine.operator import DocStatusOperator
 from airflow_docstatus.hooks.leadtools import LeadtoolsHook
 
@@ -23,6 +24,9 @@ class LeadtoolsExtractTextOperator(DocStatusOperator):
     :param first_page: first page to read, from 1 (templated).
     :param last_page: last page to read, -1 for the last page of the file (templated).
     :param leadtools_conn_id: the ``leadtools`` connection (templated).
+
+    OpenLineage (with the ``openlineage`` extra): input the ``file_url`` (namespace
+    ``scheme://host[:port]``, name its path, no query string); no output dataset.
 
     The other arguments (``wait_for_completion``, ``deferrable``, ``poll_interval``,
     ``timeout``, ``max_consecutive_errors``, ``cancel_on_kill``) are ``DocStatusOperator``'s.
@@ -57,6 +61,11 @@ class LeadtoolsExtractTextOperator(DocStatusOperator):
             raise InvalidInputError(f"LEADTOOLS: `first_page` must be 1 or more, got {first}")
         if last != -1 and last < first:
             raise InvalidInputError(f"LEADTOOLS: `last_page` must be -1 (the end) or >= first_page, got {last}")
+
+    def lineage_datasets(self) -> tuple[list[LineageDataset], list[LineageDataset]]:
+        """Input: the file at ``file_url`` (its query string dropped); the text goes to XCom, no output."""
+        source = url_dataset(self.file_url)
+        return ([source] if source else []), []
 
     def start_job(self, hook: LeadtoolsHook) -> dict[str, Any]:  # type: ignore[override]
         file_id = hook.extract_text(

@@ -9,7 +9,6 @@ hook binds it to a ``SoapService`` (a WSDL loaded once per process) first.
 from __future__ import annotations
 
 import importlib.resources
-import json
 import os
 import re
 import uuid

@@ -161,5 +161,5 @@ class LeadtoolsProtocol(VendorProtocol):
             f"{self.where()}: the API base answered Query with HTTP {code} {self.transport_note()}, as LEADTOOLS "
             "does. The Application ID and password were NOT checked: LEADTOOLS answers 401 alike for wrong "
             "credentials and for a file the application does not own, and has no call that tells them apart; "
-            "the first status call will"
+            "the first status call will tell"
         )

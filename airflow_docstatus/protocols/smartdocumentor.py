@@ -164,12 +164,13 @@ class SmartDocumentorProtocol(TokenAuthProtocol):
             notes.append(f"integration status {integration}")
         if state is State.WAITING and task_text.casefold() in REVIEW_STATUSES:
             notes.append("the task waits for a person to review it")
-        return DocStatus(
+        message = "; ".join(notes) or None
+        return DocStatus(  # not self.status(): the integration status may fail a task its text would not
             vendor=self.vendor,
             ref=dict(ref),
             state=state,
-            vendor_status=task_text,
-            message="; ".join(notes) or None,
+            vendor_status=self.clean(task_text),
+            message=None if message is None else self.clean(message),
             payload=body,
         )
 

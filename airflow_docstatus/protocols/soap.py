@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from airflow_docstatus._private_api import soap_envelope
 from airflow_docstatus.engine.errors import (
     DocStatusError,
     InvalidInputError,
@@ -35,6 +36,7 @@ from airflow_docstatus.engine.errors import (
     TransientError,
     printable,
 )
+from airflow_docstatus.engine.policy import SharedFailure
 from airflow_docstatus.engine.settings import ConnectionSettings, url_origin
 
 SOAP_VERSIONS = ("1.1", "1.2")
@@ -157,7 +159,7 @@ class SoapService:
         self.location = location
 
     def operation_names(self) -> list[str]:
-        return sorted(self._binding._operations)
+        return sorted(self._binding.all())
 
     def header_value(self, element_qname: str, fields: Mapping[str, Any]) -> Any:
         """A SOAP header value of the WSDL's element ``element_qname``; ``ValueError`` if it has none."""
@@ -183,9 +185,7 @@ class SoapService:
         if headers:
             kwargs["_soapheaders"] = headers
         try:
-            envelope, http_headers = self._binding._create(
-                operation, (), kwargs, client=self._client, options={"address": address}
-            )
+            envelope, http_headers = soap_envelope(self._binding, operation, kwargs, client=self._client, address=address)
         except (ZeepError, TypeError, ValueError) as exc:
             raise ValueError(f"{operation}: {exc}") from None
         body = etree.tostring(envelope, xml_declaration=True, encoding="utf-8")
@@ -282,29 +282,15 @@ WSDL_FAILURE_BACKOFF = 2.0
 WSDL_FAILURE_BACKOFF_CAP = 60.0
 
 
-class _LoadSlot:
+class _LoadSlot(SharedFailure):
     """The load of one WSDL for one connection: under way (``pending``), or failed recently."""
 
+    backoff = WSDL_FAILURE_BACKOFF
+    backoff_cap = WSDL_FAILURE_BACKOFF_CAP
+
     def __init__(self) -> None:
+        super().__init__()
         self.pending: concurrent.futures.Future | None = None
-        self.failure: DocStatusError | None = None
-        self.failures_in_row = 0
-        self.retry_at = 0.0
-
-    def raise_recent_failure(self, now: float) -> None:
-        failure = self.failure
-        if failure is None or now >= self.retry_at:
-            return
-        if isinstance(failure, TransientError):
-            raise TransientError(str(failure), retry_after=self.retry_at - now, http_status=failure.http_status)
-        if isinstance(failure, PermanentError):
-            raise type(failure)(str(failure), http_status=failure.http_status)
-        raise type(failure)(str(failure))
-
-    def failed(self, error: DocStatusError, now: float) -> None:
-        self.failures_in_row += 1
-        self.failure = error
-        self.retry_at = now + min(WSDL_FAILURE_BACKOFF * 2 ** (self.failures_in_row - 1), WSDL_FAILURE_BACKOFF_CAP)
 
 
 class WsdlCache:
@@ -469,7 +455,7 @@ def _service_of(client: Any, location: str, version: str, operation: str, where:
     wanted = Soap11Binding if version == "1.1" else Soap12Binding
     for binding in client.wsdl.bindings.values():
         # Soap12Binding is not a subclass of Soap11Binding, so isinstance picks one version.
-        if isinstance(binding, wanted) and operation in binding._operations:
+        if isinstance(binding, wanted) and operation in binding.all():
             return SoapService(client, binding, version, location)
     raise PermanentError(
         f"{where}: the WSDL {redact_url(location)} has no SOAP {version} binding with the {operation} operation"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from airflow_docstatus.engine.lineage import LineageDataset, url_dataset
 from airflow_docstatus.engine.sensor import DocStatusSensor
 from airflow_docstatus.hooks.azure_translation import AzureDocumentTranslationHook, AzureTranslationBatchHook
 
@@ -20,6 +21,9 @@ class AzureDocumentTranslationStatusSensor(DocStatusSensor):
     :param batch_id: the batch (translation operation) id, a GUID (templated).
     :param document_id: the document id, a GUID (templated).
     :param azure_translation_conn_id: the ``azure_document_translation`` connection (templated).
+
+    OpenLineage (with the ``openlineage`` extra): output the translated document
+    (its ``path``, named as the operator names URLs); the source is not in the status.
     """
 
     template_fields: Sequence[str] = ("batch_id", "document_id", "azure_translation_conn_id")
@@ -37,6 +41,12 @@ class AzureDocumentTranslationStatusSensor(DocStatusSensor):
         super().__init__(
             ids={"batch_id": batch_id, "document_id": document_id}, conn_id=azure_translation_conn_id, **kwargs
         )
+
+    def lineage_datasets(self) -> tuple[list[LineageDataset], list[LineageDataset]]:
+        """Output: the translated document at the ``path`` the service returned (no query string)."""
+        status = self._succeeded_with
+        target = url_dataset(status.payload) if status is not None else None
+        return [], ([target] if target else [])
 
 
 class AzureTranslationBatchStatusSensor(DocStatusSensor):

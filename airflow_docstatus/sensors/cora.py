@@ -6,7 +6,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from airflow_docstatus.engine.errors import InvalidInputError
-from airflow_docstatus.engine.sensor import DocStatusSensor, is_literal
+from airflow_docstatus.engine.sensor import DocStatusSensor
+from airflow_docstatus.engine.values import is_literal
 from airflow_docstatus.hooks.cora import CoraSequenceOcrHook
 from airflow_docstatus.protocols.cora import parse_activity_metadata
 

@@ -11,6 +11,7 @@ import asyncio
 import ssl
 import copy
 import dataclasses
+import importlib
 import importlib.resources
 import json
 import threading
@@ -21,7 +22,10 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from . import azure_translation, cora, expertai, leadtools, smartdocumentor
+from airflow_docstatus.vendors import VENDORS as ALL_VENDORS
+
+from . import cora, leadtools  # their URL prefixes, for SimulatorServer
+
 from .documents import (
     Document,
     DocumentStore,
@@ -58,12 +62,9 @@ class VendorModule(Protocol):
     def add_routes(self, app: web.Application, state: SimulatorState) -> None: ...
 
 
-VENDOR_MODULES: tuple[VendorModule, ...] = (
-    leadtools,
-    expertai,
-    smartdocumentor,
-    azure_translation,
-    cora,
+# One simulator module per vendor of airflow_docstatus/vendors.py, named as its ``module``.
+VENDOR_MODULES: tuple[VendorModule, ...] = tuple(
+    importlib.import_module(f"{__package__}.{vendor.module}") for vendor in ALL_VENDORS.values()
 )
 VENDORS: dict[str, VendorModule] = {module.NAME: module for module in VENDOR_MODULES}
 
@@ -466,6 +467,14 @@ async def _show_tokens(request: web.Request) -> web.Response:
     return web.json_response({"vendor": name, **request.app[STATE_KEY].tokens.summary(name)})
 
 
+async def _show_token_clients(request: web.Request) -> web.Response:
+    """``GET /_sim/tokens/{vendor}/clients``: token requests by client (the User-Agent's last product name)."""
+    name = _token_vendor(request)
+    if isinstance(name, web.Response):
+        return name
+    return web.json_response({"vendor": name, "by_client": request.app[STATE_KEY].tokens.requests_by_client(name)})
+
+
 async def _set_token_lifetime(request: web.Request) -> web.Response:
     name = _token_vendor(request)
     if isinstance(name, web.Response):
@@ -506,6 +515,7 @@ def create_app(scenario: ScenarioSource = None) -> web.Application:
     app.router.add_post("/_sim/start_faults/{vendor}", _queue_start_faults)
     app.router.add_get("/_sim/starts/{vendor}", _show_starts)
     app.router.add_get("/_sim/tokens/{vendor}", _show_tokens)
+    app.router.add_get("/_sim/tokens/{vendor}/clients", _show_token_clients)
     app.router.add_put("/_sim/tokens/{vendor}", _set_token_lifetime)
     app.router.add_post("/_sim/tokens/{vendor}/expire", _expire_tokens)
     for vendor in VENDORS.values():

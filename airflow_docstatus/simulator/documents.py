@@ -38,20 +38,29 @@ SOAP_FAULT_KINDS: frozenset[str] = frozenset({"soap_fault", "soap_client_fault"}
 ``soap_fault`` is a Server/Receiver fault, ``soap_client_fault`` a Client/Sender one.
 A vendor that does not speak SOAP answers them like ``http_500``."""
 
+HOSTILE_FAULTS: frozenset[str] = frozenset({"drip", "oversized", "echo_secret"})
+"""Faults of a hostile vendor: a body that drips in one byte at a time, a body past any sane size,
+and a 401 that echoes the request's credentials back."""
+
 FAULT_KINDS: frozenset[str] = frozenset(
     {"http_500", "http_502", "http_503", "http_429", "reset", "slow", "html", "garbled", *REFUSAL_FAULTS,
-     *SOAP_FAULT_KINDS}
+     *SOAP_FAULT_KINDS, *HOSTILE_FAULTS}
 )
 """Fault names a step may use instead of a normal answer."""
 
-FAULTS_ANSWERING_WITH_STATUS: frozenset[str] = frozenset({"slow", "garbled"})
+FAULTS_ANSWERING_WITH_STATUS: frozenset[str] = frozenset({"slow", "garbled", "drip", "oversized"})
 """Faults whose answer is built from the step's status, so one must be known."""
 
 STEP_KEYS: frozenset[str] = frozenset(
-    {"status", "seconds", "polls", "payload", "message", "fault", "retry_after", "delay"}
+    {"status", "seconds", "polls", "payload", "message", "fault", "retry_after", "delay", "size"}
 )
 DEFAULT_RETRY_AFTER_SECONDS = 1
 DEFAULT_SLOW_DELAY_SECONDS = 1.0
+DEFAULT_DRIP_DELAY_SECONDS = 0.4
+"""``drip``: seconds between two bytes of the answer."""
+DEFAULT_OVERSIZED_BYTES = 2 * 1024 * 1024
+MAX_OVERSIZED_BYTES = 1024 * 1024 * 1024
+"""``oversized``: the body's size in bytes (default 2 MiB, at most 1 GiB; sent as it is generated)."""
 MAX_RECORDED_CALLS = 1000
 """Per-document cap on the kept call records (the call count itself is exact)."""
 
@@ -79,6 +88,7 @@ class Step:
     fault: str | None = None
     retry_after: int | None = None
     delay: float | None = None
+    size: int | None = None
     extra: dict[str, Any] = field(default_factory=dict, hash=False)
 
 
@@ -136,12 +146,22 @@ def _parse_step(
         retry_after = DEFAULT_RETRY_AFTER_SECONDS
     delay = raw.get("delay")
     if delay is not None:
-        if fault != "slow":
-            raise ValueError(f"{where}: 'delay' only goes with fault 'slow'")
+        if fault not in ("slow", "drip"):
+            raise ValueError(f"{where}: 'delay' only goes with fault 'slow' or 'drip'")
         if not _is_number(delay) or delay < 0:
             raise ValueError(f"{where}: 'delay' must be a number >= 0, got {delay!r}")
     elif fault == "slow":
         delay = DEFAULT_SLOW_DELAY_SECONDS
+    elif fault == "drip":
+        delay = DEFAULT_DRIP_DELAY_SECONDS
+    size = raw.get("size")
+    if size is not None:
+        if fault != "oversized":
+            raise ValueError(f"{where}: 'size' only goes with fault 'oversized'")
+        if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= MAX_OVERSIZED_BYTES:
+            raise ValueError(f"{where}: 'size' must be a whole number of bytes 1..{MAX_OVERSIZED_BYTES}, got {size!r}")
+    elif fault == "oversized":
+        size = DEFAULT_OVERSIZED_BYTES
 
     message = raw.get("message")
     if message is not None and not isinstance(message, str):
@@ -176,6 +196,7 @@ def _parse_step(
         fault=fault,
         retry_after=retry_after,
         delay=float(delay) if delay is not None else None,
+        size=size,
         extra=extra,
     )
 

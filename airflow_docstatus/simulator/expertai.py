@@ -224,6 +224,7 @@ class ExpertAiApi(VendorApi):
     async def token(self, request: web.Request) -> web.Response:
         """``POST oauth2/token`` with JSON ``{"username", "password"}``: the bare JWT as text."""
         self.counters.token_calls += 1
+        self.state.tokens.count_request(NAME, request.headers.get("User-Agent"))
         try:
             body = await request.json()
         except (json.JSONDecodeError, UnicodeDecodeError):

@@ -1,7 +1,8 @@
 """Turn a script step into an HTTP answer: the vendor's normal answer or a scripted fault.
 
 Vendor modules build their normal answer; :func:`respond` decides whether it is
-sent as is, late (``slow``), cut short (``garbled``) or replaced by a fault.
+sent as is, late (``slow``), one byte at a time (``drip``), padded past any cap
+(``oversized``), cut short (``garbled``) or replaced by a fault.
 """
 
 from __future__ import annotations
@@ -58,6 +59,59 @@ def reset_connection(request: web.Request) -> web.Response:
     return web.Response(status=RESET_LOG_STATUS, reason="Connection Reset By Simulator")
 
 
+ECHOED_HEADERS = ("Authorization", "Ocp-Apim-Subscription-Key", "Proxy-Authorization")
+"""The credential headers an ``echo_secret`` 401 quotes back, as a careless gateway does."""
+_STREAM_PIECE = 64 * 1024
+
+
+def _headers_of(normal: web.Response) -> dict[str, str]:
+    """The normal answer's headers, without its length (the faults below send their own body)."""
+    return {k: v for k, v in normal.headers.items() if k.lower() not in ("content-length", "transfer-encoding")}
+
+
+async def _drip(request: web.Request, normal: web.Response, delay: float) -> web.StreamResponse:
+    """The normal answer with its length declared, then its body one byte every ``delay`` seconds."""
+    body = normal.body if isinstance(normal.body, bytes) else b""
+    response = web.StreamResponse(status=normal.status, headers=_headers_of(normal))
+    response.content_length = len(body)
+    await response.prepare(request)
+    try:
+        for index in range(len(body)):
+            await asyncio.sleep(delay)
+            await response.write(body[index:index + 1])
+        await response.write_eof()
+    except (ConnectionError, RuntimeError):
+        pass  # the client gave up waiting, as it should
+    return response
+
+
+async def _oversized(request: web.Request, normal: web.Response, size: int) -> web.StreamResponse:
+    """The normal answer padded with spaces to ``size`` bytes (still valid JSON or XML), sent chunked."""
+    body = normal.body if isinstance(normal.body, bytes) else b""
+    response = web.StreamResponse(status=normal.status, headers=_headers_of(normal))
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    padding = b" " * _STREAM_PIECE
+    try:
+        await response.write(body[:size])
+        left = size - min(len(body), size)
+        while left > 0:
+            piece = padding[: min(left, _STREAM_PIECE)]
+            await response.write(piece)
+            left -= len(piece)
+        await response.write_eof()
+    except (ConnectionError, RuntimeError):
+        pass  # the client stopped reading at its cap
+    return response
+
+
+def _echo_secret(request: web.Request) -> web.Response:
+    """401 whose text body quotes the request's credential headers back."""
+    quoted = [f"{name}: {request.headers[name]}" for name in ECHOED_HEADERS if name in request.headers]
+    text = "Unauthorized. The request carried:\n" + ("\n".join(quoted) or "(no credentials)")
+    return web.Response(status=401, text=text)
+
+
 def _garbled(normal: web.Response) -> web.Response:
     body = normal.body if isinstance(normal.body, bytes) else b""
     cut = body[: max(1, len(body) // 2)] if body else b'{"'
@@ -107,4 +161,10 @@ async def respond(
         return web.Response(status=502, text=_HTML_ERROR_PAGE, content_type="text/html")
     if fault == "garbled":
         return _garbled(normal())
+    if fault == "drip":
+        return await _drip(request, normal(), step.delay or 0.0)
+    if fault == "oversized":
+        return await _oversized(request, normal(), step.size or 1)
+    if fault == "echo_secret":
+        return _echo_secret(request)
     raise ValueError(f"unknown fault {fault!r}")  # parse_script keeps this unreachable

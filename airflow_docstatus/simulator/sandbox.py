@@ -26,42 +26,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-# The simulator's default credentials (see scenarios/default.json), per connection id.
-# ``path`` is appended to the simulator's URL to make the host; ``extra`` is optional,
-# and ``{url}`` in an extra value stands for the simulator's URL (no trailing slash).
+from airflow_docstatus.vendors import VENDORS
+
+# The simulator's default credentials (see scenarios/default.json), per connection id,
+# from each vendor's entry in airflow_docstatus/vendors.py. ``path`` is appended to the
+# simulator's URL to make the host; ``extra`` is optional, and ``{url}`` in an extra value
+# stands for the simulator's URL (no trailing slash).
 SIMULATOR_CONNECTIONS: dict[str, dict[str, Any]] = {
-    "leadtools_default": {
-        "conn_type": "leadtools",
-        "path": "/leadtools/api/",
-        "login": "sim-leadtools-app",
-        "password": "sim-leadtools-secret",
-    },
-    "expertai_extract_default": {
-        "conn_type": "expertai_extract",
-        "path": "/expertai/beta",
-        "login": "sim-expertai-user",
-        "password": "sim-expertai-secret",
-        "extra": {"auth_url": "{url}/expertai/oauth2/token"},
-    },
-    "smartdocumentor_default": {
-        "conn_type": "smartdocumentor",
-        "path": "/smartdocumentor",
-        "login": "sim-sd-client",
-        "password": "sim-sd-secret",
-        "extra": {"scope": "WebAPI", "token_url": "{url}/smartdocumentor/connect/token"},
-    },
-    "azure_document_translation_default": {
-        "conn_type": "azure_document_translation",
-        "path": "/azure/",
-        "password": "sim-azure-translation-key",
-    },
-    "cora_sequence_default": {
-        "conn_type": "cora_sequence",
-        "path": "/cora/",
-        "login": "sim-cora-user",
-        "password": "sim-cora-secret",
-        "extra": {"auth": "basic", "soap_version": "1.1"},
-    },
+    vendor.default_conn_id: {
+        "conn_type": vendor.conn_type,
+        "path": vendor.simulator.path,
+        **({"login": vendor.simulator.login} if vendor.simulator.login is not None else {}),
+        "password": vendor.simulator.password,
+        **({"extra": dict(vendor.simulator.extra)} if vendor.simulator.extra else {}),
+    }
+    for vendor in VENDORS.values()
 }
 
 

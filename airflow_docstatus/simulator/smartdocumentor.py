@@ -256,6 +256,7 @@ class SmartDocumentorApi(VendorApi):
         """``POST connect/token``: client credentials grant, checked in IdentityServer's order
         (client, then grant type, then scope)."""
         self.counters.token_calls += 1
+        self.state.tokens.count_request(NAME, request.headers.get("User-Agent"))
         if request.content_type != "application/x-www-form-urlencoded":
             return _oauth_error("invalid_request")
         form = await request.post()

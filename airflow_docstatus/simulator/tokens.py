@@ -70,6 +70,7 @@ class TokenStore:
     clock: Clock = time.time
     _lifetimes: dict[str, float] = field(default_factory=dict, init=False)
     _tokens: dict[str, IssuedToken] = field(default_factory=dict, init=False)
+    _requests_by_client: dict[str, dict[str, int]] = field(default_factory=dict, init=False)
     _signing_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -129,6 +130,16 @@ class TokenStore:
         token = f"{signing_input}.{_b64url(signature)}"
         return token, self._remember(token, vendor, subject)
 
+    def count_request(self, vendor: str, user_agent: str | None) -> None:
+        """One more token request of ``vendor`` from the client ``user_agent`` names (see ``client_name``)."""
+        clients = self._requests_by_client.setdefault(vendor, {})
+        name = client_name(user_agent)
+        clients[name] = clients.get(name, 0) + 1
+
+    def requests_by_client(self, vendor: str) -> dict[str, int]:
+        """Token requests of ``vendor`` so far (granted or refused), by client name."""
+        return dict(self._requests_by_client.get(vendor, {}))
+
     # -- checking ---------------------------------------------------------------
 
     def check(self, vendor: str, token: str | None) -> IssuedToken:
@@ -167,7 +178,15 @@ class TokenStore:
     def reset(self) -> None:
         """Forget every token and restore the scenario's lifetimes."""
         self._tokens.clear()
+        self._requests_by_client.clear()
         self._lifetimes = dict(self.default_lifetimes)
+
+
+def client_name(user_agent: str | None) -> str:
+    """The client a User-Agent names: its last product's name (``Python/3.11 aiohttp/3.9`` is
+    ``aiohttp``, ``python-requests/2.31`` is ``python-requests``); ``unknown`` without one."""
+    products = [part.split("/", 1)[0] for part in (user_agent or "").split() if "/" in part]
+    return products[-1].lower() if products and products[-1] else "unknown"
 
 
 def bearer_token(headers: Mapping[str, str]) -> str | None:

@@ -2,7 +2,8 @@
 
 Task ids are ``<fault>__<mode>``; ``dag_run.conf["ids"][task_id]`` is the
 document and ``conf["conn_id"]`` the connection (short client timeouts, so
-the ``slow`` fault times the read out). The rows come from
+the ``slow`` fault times the read out, a 2 s ``call_timeout`` against ``drip`` and a 64 KiB
+``max_body_bytes`` against ``oversized``). The rows come from
 ``tests/dagtest/test_fault_matrix.py``, which runs this DAG once and checks
 every cell; docs/fault-matrix.md shows the same table.
 """
@@ -19,6 +20,7 @@ MODES = {"poke": {"mode": "poke"}, "reschedule": {"mode": "reschedule"}, "deferr
 FAULTS = (
     "http_500", "http_502", "http_503", "http_429", "reset", "slow", "html", "garbled", "five_in_a_row",
     "endless_500", "http_400", "http_403", "http_404", "http_405", "http_413", "unknown_status",
+    "drip", "oversized", "echo_secret",
 )
 
 with DAG("fault_matrix", schedule=None, start_date=datetime(2026, 1, 1), catchup=False, max_active_tasks=1):

@@ -17,6 +17,8 @@ MODES = {
     "poke": {"mode": "poke"},
     "reschedule": {"mode": "reschedule"},
     "deferrable": {"deferrable": True},
+    # Started in the triggerer by a scheduler; ``airflow dags test`` runs it on its in-process worker instead.
+    "start_from_trigger": {"start_from_trigger": True},
 }
 VARIANTS = {"": {"timeout": 60}, "_timeout": {"timeout": 5}, "_softfail": {"timeout": 5, "soft_fail": True}}
 

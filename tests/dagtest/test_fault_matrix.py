@@ -52,7 +52,16 @@ MATRIX = {
     "http_405": (once(fault="http_405"), "fails at once, no retry", "HTTP 405", 2),
     "http_413": (once(fault="http_413"), "fails at once, no retry", "HTTP 413", 2),
     "unknown_status": ([WAIT, {"status": "REVOKED"}], "fails at once, naming the status", "unexpected state REVOKED", 2),
+    # hostile vendors: the connection caps a call at CALL_TIMEOUT s and a body at MAX_BODY_BYTES
+    "drip": (once(status="PROGRESS", fault="drip", delay=0.4), RECOVERS + " (call_timeout 2 s)", "call_timeout", 3),
+    "oversized": (once(status="PROGRESS", fault="oversized", size=1024 * 1024),
+                  "fails at once, naming the cap", "over the cap of 65536 bytes", 2),
+    "echo_secret": ([WAIT, {"fault": "echo_secret"}], "fails at once (authentication), no secret in the log",
+                    "HTTP 401", 3),
 }
+CALL_TIMEOUT = 2
+MAX_BODY_BYTES = 64 * 1024
+SECRET_FAULTS = {"echo_secret"}
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +74,8 @@ def matrix_run(simulator, airflow_db, dags_folder):
 
     spec = SIMULATOR_CONNECTIONS["expertai_extract_default"]
     conn = simulator_connection(simulator.url, spec)
-    conn["extra"] = {**conn["extra"], "connect_timeout": 1, "read_timeout": 1}
+    conn["extra"] = {**conn["extra"], "connect_timeout": 1, "read_timeout": 1, "call_timeout": CALL_TIMEOUT,
+                     "max_body_bytes": MAX_BODY_BYTES}
     os.environ["AIRFLOW_CONN_EX_FAULTS"] = json.dumps(conn)
     try:
         ids = {f"{fault}__{mode}": simulator.create("expertai", script)
@@ -97,6 +107,9 @@ def test_cell(matrix_run, fault, mode):
         assert any(said in line for line in lines), (cell, said, lines[-5:])
     if state == "failed" and fault != "unknown_status":  # a vendor failure names the ids, not the connection
         assert any("'ex_faults'" in line for line in lines), (cell, lines[-5:])
+    if fault in SECRET_FAULTS:  # the vendor echoed the bearer token (a JWT: "eyJ..."): it is nowhere in the log
+        assert any("Bearer ***" in line for line in lines), (cell, lines[-5:])
+        assert "eyJ" not in log and "sim-expertai-secret" not in log, cell
 
 
 def test_the_docs_show_this_matrix():

@@ -40,6 +40,22 @@ def test_success_returns_request_data_and_pushes_docstatus(simulator, sim_connec
     assert "leadtools file_id=" in log and "next poll in" in log
 
 
+def test_start_from_trigger_runs_as_a_deferrable_sensor_under_dags_test(simulator, sim_connections, dags_folder):
+    """``airflow dags test`` runs every task on its in-process worker, never through the scheduler's
+    start_from_trigger path: the sensor then pokes once, defers, and finishes in execute_complete."""
+    file_id = simulator.create("leadtools", DONE_AFTER_WAITING)
+    done = dags_test("lt_start_from_trigger", {"file_id": file_id})
+    run = last_run("lt_start_from_trigger")
+    assert done.returncode == 0, output_of(done)[-3000:]
+    assert run["tasks"] == {"wait": "success", "downstream": "success"}
+    assert run["xcom"][("wait", "return_value")] == TEXT
+    assert run["xcom"][("wait", "docstatus")]["ref"] == {"file_id": file_id}
+    log = output_of(done)
+    assert "deferring to the triggerer (LeadtoolsQueryTrigger)" in log
+    assert "started in the triggerer" not in log
+    assert simulator.document("leadtools", file_id)["status_calls"] == 3
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_rejected_file_fails_without_retries_and_names_502(simulator, sim_connections, dags_folder, mode):
     file_id = simulator.create("leadtools", [{"status": 123, "polls": 1}, {"status": 502}])

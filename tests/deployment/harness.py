@@ -1,10 +1,15 @@
-"""A real Airflow deployment for tests: api-server, scheduler, dag-processor and triggerer.
+"""A real Airflow deployment for tests: api-server, scheduler, dag-processor, triggerer(s), and workers.
 
 ``AirflowDeployment`` runs the components of the installed Airflow as
-separate processes, as a user would, on a private AIRFLOW_HOME with SQLite
-and the LocalExecutor, on free loopback ports. Each component runs in its
-own process group, so ``kill`` and ``stop`` reach the workers and
-subprocesses it started too, and nothing outlives the test session.
+separate processes, as a user would, on a private AIRFLOW_HOME, on free
+loopback ports. What runs is its ``Profile``: the executor, the metadata
+database, which components and how many of each, and configuration on top.
+``LOCAL_PROFILE`` (the default) is SQLite and the LocalExecutor with one of
+each component; the distributed profile (tests/deployment/test_distributed.py)
+is PostgreSQL and the CeleryExecutor with two Celery workers and two
+triggerers. Each component instance runs in its own process group, so
+``kill`` and ``stop`` reach the workers and subprocesses it started too, and
+nothing outlives the test session.
 
 The REST API (v2) needs no login: SimpleAuthManager runs with
 ``simple_auth_manager_all_admins``, which makes every request an admin's.
@@ -37,6 +42,53 @@ DEPLOYMENT_DAGS = Path(__file__).resolve().parent / "dags"
 ARTIFACTS = ROOT / "test-artifacts"  # screenshots and logs (gitignored)
 COMPONENTS = ("api-server", "dag-processor", "scheduler", "triggerer")
 TERMINAL_RUN_STATES = {"success", "failed"}
+# The airflow CLI arguments of each component (``celery-worker`` is ``airflow celery worker``).
+COMPONENT_COMMANDS = {"celery-worker": ("celery", "worker")}
+# A module on every component's sys.path naming the host each component instance reports (see Profile).
+HOSTNAME_MODULE = '''"""[core] hostname_callable of the test deployment: each worker instance reports a host name of its own."""
+
+import os
+import socket
+
+
+def hostname():
+    return os.environ.get("DOCSTATUS_DEPLOY_HOSTNAME") or socket.getfqdn()
+'''
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What a deployment runs: executor, metadata database, component instances, and configuration on top.
+
+    ``components`` maps a component (``api-server``, ``scheduler``, ``dag-processor``,
+    ``triggerer``, ``celery-worker``) to how many instances run. One instance is
+    named after its component (``triggerer``); several are numbered (``triggerer-1``,
+    ``triggerer-2``). ``database_url`` None means SQLite in the deployment's home.
+    ``config`` is ``AIRFLOW__*`` variables (and the like) laid over the deployment's own.
+    With ``distinct_hostnames``, each instance of a component that runs more than once
+    reports the host name ``<instance>.deploy`` (``[core] hostname_callable``), as if
+    on a machine of its own, so a task instance's ``hostname`` names its worker.
+    """
+
+    name: str = "local"
+    executor: str = "LocalExecutor"
+    database_url: str | None = None
+    components: Mapping[str, int] = field(
+        default_factory=lambda: {"api-server": 1, "dag-processor": 1, "scheduler": 1, "triggerer": 1}
+    )
+    config: Mapping[str, str] = field(default_factory=dict)
+    distinct_hostnames: bool = False
+
+    def instances(self) -> dict[str, str]:
+        """Instance name -> component, in start order."""
+        named = {}
+        for component, count in self.components.items():
+            for number in range(1, count + 1):
+                named[component if count == 1 else f"{component}-{number}"] = component
+        return named
+
+
+LOCAL_PROFILE = Profile()
 
 
 def free_port() -> int:
@@ -54,9 +106,12 @@ class AirflowDeployment:
     """Airflow's own components on a private home, wired to the vendor simulator."""
 
     def __init__(
-        self, home: Path, dag_files: Iterable[Path], simulator_url: str, local_settings: str | None = None
+        self, home: Path, dag_files: Iterable[Path], simulator_url: str, local_settings: str | None = None,
+        profile: Profile = LOCAL_PROFILE,
     ) -> None:
         self.home = Path(home)
+        self.profile = profile
+        self.instances = profile.instances()  # instance name -> component
         self.local_settings = local_settings  # the source of an airflow_local_settings.py (cluster policies)
         self.dags_folder = self.home / "dags"
         self.logs_folder = self.home / "component-logs"
@@ -78,8 +133,8 @@ class AirflowDeployment:
         return AirflowSandbox(self.home, self.dags_folder, self.simulator_url, extra_env=self._deployment_env())
 
     def _deployment_env(self) -> dict[str, str]:
-        return {
-            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        env = {
+            "AIRFLOW__CORE__EXECUTOR": self.profile.executor,
             "AIRFLOW__CORE__PARALLELISM": "4",
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.base_url}/execution/",
             "AIRFLOW__CORE__AUTH_MANAGER": (
@@ -104,6 +159,14 @@ class AirflowDeployment:
             "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "1",
             "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
         }
+        if self.profile.database_url:
+            env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = self.profile.database_url
+        if self.profile.distinct_hostnames:
+            env["AIRFLOW__CORE__HOSTNAME_CALLABLE"] = "docstatus_deploy_hostname.hostname"
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(self.home / "pythonpath"),
+                                                              os.environ.get("PYTHONPATH")]))
+        env.update(self.profile.config)
+        return env
 
     @property
     def env(self) -> dict[str, str]:
@@ -124,35 +187,66 @@ class AirflowDeployment:
         if self.local_settings:
             (self.home / "config").mkdir()
             (self.home / "config" / "airflow_local_settings.py").write_text(self.local_settings)
+        if self.profile.distinct_hostnames:
+            (self.home / "pythonpath").mkdir()
+            (self.home / "pythonpath" / "docstatus_deploy_hostname.py").write_text(HOSTNAME_MODULE)
         done = self.airflow("db", "migrate")
         if done.returncode != 0:
             raise DeploymentError(f"airflow db migrate failed:\n{done.stdout}\n{done.stderr}")
-        for component in COMPONENTS:
-            self.start_component(component)
+        for instance in self.instances:
+            self.start_component(instance)
         deadline = time.monotonic() + timeout
         self.wait_for(self._api_up, "the api-server to answer", deadline)
-        self.wait_for(lambda: self.healthy("scheduler") and self.healthy("triggerer"),
-                      "the scheduler and the triggerer to report healthy", deadline)
+        triggerers = self.profile.components.get("triggerer", 0)
+        self.wait_for(lambda: self.healthy("scheduler") and self.healthy("triggerer")
+                      and (triggerers < 2 or self.alive_jobs("TriggererJob") >= triggerers),
+                      f"the scheduler and {triggerers} triggerer(s) to report healthy", deadline)
+        workers = [name for name, component in self.instances.items() if component == "celery-worker"]
+        self.wait_for(lambda: all(self.worker_ready(name) for name in workers),
+                      f"the Celery workers {workers} to be ready", deadline)
         expected = {path.stem for path in self.dag_files}  # every DAG file here holds a DAG of its own name
         self.wait_for(lambda: expected <= set(self.dag_ids()), f"the DAGs {sorted(expected)} to be parsed", deadline)
 
-    def start_component(self, component: str) -> subprocess.Popen:
-        """Start one component (``airflow <component>``) in a process group of its own."""
-        if component in self.processes and self.processes[component].poll() is None:
-            raise RuntimeError(f"{component} is already running")
-        generation = self.generations.get(component, 0) + 1
-        self.generations[component] = generation
+    def start_component(self, instance: str) -> subprocess.Popen:
+        """Start one component instance (``airflow <component>``) in a process group of its own.
+
+        ``instance`` is a name of ``self.instances`` (``triggerer``, or ``triggerer-2`` when there are several).
+        """
+        if instance in self.processes and self.processes[instance].poll() is None:
+            raise RuntimeError(f"{instance} is already running")
+        component = self.instances[instance]
+        generation = self.generations.get(instance, 0) + 1
+        self.generations[instance] = generation
         args = {"api-server": ["--port", str(self.port), "--host", "127.0.0.1", "--workers", "1"],
-                "scheduler": ["--skip-serve-logs"], "triggerer": ["--skip-serve-logs"]}.get(component, [])
-        log = open(self.logs_folder / f"{component}.{generation}.log", "w")  # noqa: SIM115 - the child keeps it
+                "scheduler": ["--skip-serve-logs"], "triggerer": ["--skip-serve-logs"],
+                # no log server (two workers on one host would want the same port), no chatter between workers
+                "celery-worker": ["--skip-serve-logs", "--without-gossip", "--without-mingle",
+                                  "--celery-hostname", f"{instance}@%h"]}.get(component, [])
+        env = self.env
+        if self.profile.distinct_hostnames and self.profile.components.get(component, 1) > 1:
+            env["DOCSTATUS_DEPLOY_HOSTNAME"] = self.hostname_of(instance)
+        log = open(self.log_path(instance, generation), "w")  # noqa: SIM115 - the child keeps it
         airflow = Path(sys.executable).with_name("airflow")
         process = subprocess.Popen(
-            [str(airflow), component, *args], env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True, cwd=self.home,
+            [str(airflow), *COMPONENT_COMMANDS.get(component, (component,)), *args], env=env, stdout=log,
+            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True, cwd=self.home,
         )
         log.close()
-        self.processes[component] = process
+        self.processes[instance] = process
         return process
+
+    def log_path(self, instance: str, generation: int | None = None) -> Path:
+        """The log file of an instance's ``generation``-th start (default: the latest)."""
+        return self.logs_folder / f"{instance}.{generation or self.generations.get(instance, 1)}.log"
+
+    @staticmethod
+    def hostname_of(instance: str) -> str:
+        """The host name an instance reports when the profile gives each its own (``distinct_hostnames``)."""
+        return f"{instance}.deploy"
+
+    def worker_ready(self, instance: str) -> bool:
+        """A Celery worker said it is ready (``celery@... ready.`` in its log)."""
+        return " ready." in self.log_path(instance).read_text(errors="replace")
 
     def kill(self, component: str, sig: int = signal.SIGKILL) -> None:
         """Send ``sig`` to the component's whole process group and reap it."""
@@ -234,6 +328,10 @@ class AirflowDeployment:
         health = self.api("GET", "/monitor/health")
         return health.get(component, {}).get("status") == "healthy"
 
+    def alive_jobs(self, job_type: str) -> int:
+        """How many jobs of ``job_type`` (``TriggererJob``, ``SchedulerJob``...) heartbeat in time."""
+        return self.api("GET", "/jobs", params={"job_type": job_type, "is_alive": True, "limit": 100})["total_entries"]
+
     def dag_ids(self) -> list[str]:
         return [dag["dag_id"] for dag in self.api("GET", "/dags", params={"limit": 1000})["dags"]]
 
@@ -253,16 +351,17 @@ class AirflowDeployment:
     def tasks(self, dag_id: str) -> dict[str, dict]:
         return {task["task_id"]: task for task in self.api("GET", f"/dags/{dag_id}/tasks")["tasks"]}
 
-    def xcom(self, dag_id: str, run_id: str, task_id: str, key: str) -> Any:
+    def xcom(self, dag_id: str, run_id: str, task_id: str, key: str, map_index: int = -1) -> Any:
         entry = self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/{key}",
-                         params={"deserialize": True})
+                         params={"deserialize": True, "map_index": map_index})
         return entry["value"]
 
-    def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int) -> list[dict]:
+    def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int, map_index: int = -1) -> list[dict]:
         """The task's log as the UI shows it (the worker's and the triggerer's lines): one dict per line."""
         answer = self.http.get(
             f"{self.base_url}/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/logs/{try_number}",
-            params={"full_content": True}, headers={"Accept": "application/json"}, timeout=30,
+            params={"full_content": True, "map_index": map_index}, headers={"Accept": "application/json"},
+            timeout=30,
         )
         if answer.status_code != 200:
             raise DeploymentError(f"log of {dag_id}/{run_id}/{task_id} answered {answer.status_code}: {answer.text}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 
 import pytest
 
@@ -142,8 +143,35 @@ def test_fault_defaults():
     assert steps[1].delay == 1.0
 
 
+def test_hostile_fault_defaults_and_keys():
+    steps = parse_script([{"status": 100, "fault": "drip"}, {"fault": "oversized"}, {"fault": "drip", "delay": 0.1},
+                          {"fault": "oversized", "size": 4096}, {"fault": "echo_secret"}])
+    assert (steps[0].delay, steps[1].size) == (0.4, 2 * 1024 * 1024)
+    assert (steps[2].delay, steps[3].size) == (0.1, 4096)
+    assert steps[1].status == 100 and steps[4].fault == "echo_secret"
+
+
+@pytest.mark.parametrize(
+    ("steps", "words"),
+    [
+        ([{"fault": "drip"}], "fault 'drip' needs a 'status'"),
+        ([{"fault": "oversized"}], "fault 'oversized' needs a 'status'"),
+        ([{"status": 100, "size": 10}], "'size' only goes with fault 'oversized'"),
+        ([{"status": 100, "fault": "oversized", "size": 0}], "'size' must be a whole number of bytes"),
+        ([{"status": 100, "fault": "oversized", "size": 2 ** 31}], "'size' must be a whole number of bytes"),
+        ([{"status": 100, "fault": "oversized", "size": 1.5}], "'size' must be a whole number of bytes"),
+        ([{"status": 100, "fault": "drip", "delay": -1}], "'delay' must be a number >= 0"),
+        ([{"status": 100, "fault": "html", "delay": 1}], "'delay' only goes with fault 'slow' or 'drip'"),
+    ],
+)
+def test_hostile_faults_are_checked(steps, words):
+    with pytest.raises(ValueError, match=re.escape(words)):
+        parse_script(steps)
+
+
 def test_every_fault_kind_is_accepted():
-    kinds = ["http_500", "http_502", "http_503", "http_429", "reset", "slow", "html", "garbled"]
+    kinds = ["http_500", "http_502", "http_503", "http_429", "reset", "slow", "html", "garbled",
+             "drip", "oversized", "echo_secret"]
     steps = parse_script([{"status": 100}] + [{"fault": kind, "polls": 1} for kind in kinds])
     assert [step.fault for step in steps[1:]] == kinds
 

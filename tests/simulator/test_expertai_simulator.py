@@ -455,6 +455,43 @@ def test_html_and_garbled_faults(sim):
         garbled.json()
 
 
+def test_drip_fault_sends_the_normal_answer_one_byte_at_a_time(sim):
+    headers = bearer(sim)
+    task_id = create(sim, [{"status": "PROGRESS", "current": 40, "fault": "drip", "delay": 0.02}])
+    started = time.monotonic()
+    with requests.get(f"{api(sim)}/status/{task_id}", headers=headers, timeout=10, stream=True) as answer:
+        head_after = time.monotonic() - started
+        pieces = list(iter(lambda: answer.raw.read1(65536), b""))  # as the bytes arrive
+    took = time.monotonic() - started
+    body = b"".join(pieces)
+    assert answer.status_code == 200 and int(answer.headers["Content-Length"]) == len(body)
+    assert json.loads(body) == {"current": 40, "message": "processing", "state": "PROGRESS"}
+    assert head_after < took / 2  # the head comes at once, the body trickles
+    assert took >= 0.02 * len(body) * 0.8 and len(pieces) > len(body) / 4
+
+
+def test_oversized_fault_pads_the_normal_answer_to_its_size_chunked(sim):
+    headers = bearer(sim)
+    task_id = create(sim, [{"status": "PENDING", "fault": "oversized", "size": 300_000}])
+    answer = status(sim, task_id, headers)
+    assert answer.status_code == 200 and answer.headers.get("Transfer-Encoding") == "chunked"
+    assert "Content-Length" not in answer.headers
+    assert len(answer.content) == 300_000
+    assert answer.json() == {"current": 0, "message": "queued", "state": "PENDING"}  # still valid JSON
+
+
+def test_echo_secret_fault_is_a_401_quoting_the_authorization_header(sim):
+    headers = bearer(sim)
+    task_id = create(sim, [{"status": "PENDING", "polls": 1}, {"fault": "echo_secret", "polls": 1},
+                           {"status": "SUCCESS"}])
+    assert status(sim, task_id, headers).status_code == 200
+    echoed = status(sim, task_id, headers)
+    assert echoed.status_code == 401 and headers["Authorization"] in echoed.text
+    assert status(sim, task_id, headers).json()["state"] == "SUCCESS"
+    seen = requests.get(f"{sim.url}/_sim/documents/expertai/{task_id}", timeout=5).json()
+    assert seen["last_headers"]["Authorization"] == "<redacted>"  # the admin view still hides it
+
+
 # -- sandbox connection -----------------------------------------------------------------
 
 
@@ -472,3 +509,12 @@ def test_simulator_connection_points_the_auth_url_at_the_simulator(sim):
         f"{conn['host']}/status/{task_id}", headers={"Authorization": f"Bearer {token.text}"}, timeout=5
     )
     assert answer.status_code == 200
+
+
+def test_token_requests_are_shown_by_client(sim):
+    bearer(sim)  # requests
+    requests.post(f"{sim.url}/expertai/oauth2/token", json={}, headers={"User-Agent": "Python/3.11 aiohttp/3.14"},
+                  timeout=5)  # refused (400), counted all the same
+    clients = requests.get(f"{sim.url}/_sim/tokens/expertai/clients", timeout=5).json()
+    assert clients == {"vendor": "expertai", "by_client": {"python-requests": 1, "aiohttp": 1}}
+    assert requests.get(f"{sim.url}/_sim/tokens/leadtools/clients", timeout=5).status_code == 404

@@ -101,3 +101,19 @@ def test_expire_all_touches_one_vendor_only():
 )
 def test_bearer_token(value, token):
     assert bearer_token({"Authorization": value} if value is not None else {}) == token
+
+
+def test_token_requests_are_counted_by_client():
+    from airflow_docstatus.simulator.tokens import client_name
+
+    assert client_name("Python/3.11 aiohttp/3.14.5") == "aiohttp"
+    assert client_name("python-requests/2.34.2") == "python-requests"
+    assert client_name(None) == client_name("") == client_name("curl") == "unknown"
+    store = make_store(FakeClock())
+    store.count_request("expertai", "Python/3.11 aiohttp/3.14.5")
+    store.count_request("expertai", "Python/3.11 aiohttp/3.14.5")
+    store.count_request("expertai", "python-requests/2.34.2")
+    assert store.requests_by_client("expertai") == {"aiohttp": 2, "python-requests": 1}
+    assert store.requests_by_client("smartdocumentor") == {}
+    store.reset()
+    assert store.requests_by_client("expertai") == {}

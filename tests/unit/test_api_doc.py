@@ -16,6 +16,8 @@ the module, and checked as soon as it is merged.
 
 from __future__ import annotations
 
+import sys
+
 import ast
 import importlib
 import inspect
@@ -377,9 +379,10 @@ def test_every_xcom_key_is_pushed_by_the_code(row):
         if key == BaseXCom.XCOM_RETURN_KEY:
             assert callable(getattr(cls, "execute", None))  # Airflow pushes what execute returns
             continue
-        constants = set().union(
-            *(string_constants(k.__module__) for k in cls.__mro__ if k.__module__.startswith("airflow_docstatus"))
-        )
+        ours = [k.__module__ for k in cls.__mro__ if k.__module__.startswith("airflow_docstatus")]
+        constants = set().union(*(string_constants(module) for module in ours))
+        # and string constants the modules import by name (e.g. engine.events.XCOM_DOCSTATUS_KEY)
+        constants |= {v for module in ours for v in vars(sys.modules[module]).values() if isinstance(v, str)}
         assert key in constants, f"XCom {key!r}: no such string in the code of {dotted(cls)} or its bases"
 
 

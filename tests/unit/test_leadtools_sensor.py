@@ -216,3 +216,47 @@ def test_without_a_task_state_store_reschedule_mode_counts_per_poke_and_says_so(
     # with a store (Airflow 3.3) no such warning
     poke_in_a_new_process(FakeStateStore(), TransientError("HTTP 503"), max_consecutive_errors=2)
     assert "no task state store" not in capsys.readouterr().out
+
+
+# -- the deferrable first poke: soft_fail, never_fail, silent_fail as the task SDK's sensor ------
+@pytest.mark.parametrize(
+    ("flags", "raised", "expected"),
+    [
+        ({"soft_fail": True}, AirflowFailException("failed"), "skip"),
+        ({"never_fail": True}, AirflowFailException("failed"), "skip"),
+        ({"soft_fail": True}, AirflowSensorTimeout("late"), "skip"),
+        ({}, AirflowFailException("failed"), AirflowFailException),
+        ({"never_fail": True}, RuntimeError("boom"), "skip"),
+        ({"silent_fail": True}, RuntimeError("boom"), "defer"),
+        ({"soft_fail": True}, RuntimeError("boom"), RuntimeError),  # soft_fail covers failures only, as the SDK
+        ({}, RuntimeError("boom"), RuntimeError),
+    ],
+)
+def test_the_deferrable_first_poke_handles_exceptions_as_the_sdk_sensor(monkeypatch, flags, raised, expected):
+    from airflow_docstatus._compat import AirflowSkipException
+
+    deferred = {}
+    s = sensor(deferrable=True, poke_interval=5, timeout=600, **flags)
+    monkeypatch.setattr(s, "poke", lambda context: (_ for _ in ()).throw(raised))
+    monkeypatch.setattr(s, "defer", lambda **kwargs: deferred.update(kwargs))
+    if expected == "skip":
+        with pytest.raises(AirflowSkipException):
+            s.execute({"ti": FakeTaskInstance()})
+    elif expected == "defer":
+        s.execute({"ti": FakeTaskInstance()})
+        assert "trigger" in deferred
+    else:
+        with pytest.raises(expected):
+            s.execute({"ti": FakeTaskInstance()})
+        assert deferred == {}
+
+
+def test_the_deferrable_first_poke_lets_transient_errors_exhausted_through_silent_fail_to_the_trigger(monkeypatch):
+    from airflow_docstatus.engine.errors import TransientError
+
+    deferred = {}
+    s = sensor(deferrable=True, poke_interval=5, timeout=600, max_consecutive_errors=1, silent_fail=True)
+    s.__dict__["hook"] = FailingHook([TransientError("HTTP 503")])
+    monkeypatch.setattr(s, "defer", lambda **kwargs: deferred.update(kwargs))
+    s.execute({"ti": FakeTaskInstance()})
+    assert "trigger" in deferred

@@ -13,14 +13,10 @@ import pytest
 
 from airflow_docstatus.connection_forms import CONNECTION_FORMS
 from airflow_docstatus.get_provider_info import get_provider_info
+from airflow_docstatus.vendors import VENDORS
 
 PACKAGE = Path(__file__).resolve().parents[2] / "airflow_docstatus"
-SENSOR_MODULES = sorted(
-    f"airflow_docstatus.{kind}.{p.stem}"
-    for kind in ("sensors", "operators")
-    for p in (PACKAGE / kind).glob("*.py")
-    if p.stem != "__init__"
-)
+SENSOR_MODULES = sorted(vendor.module_path(kind) for kind in ("sensors", "operators") for vendor in VENDORS.values())
 
 
 def test_provider_info_matches_airflows_schema():
