@@ -19,7 +19,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 # Our direct dependencies (runtime and the test extra) pinned as constraints.txt has them;
 # the rest of constraints.txt, except Airflow itself, as upper bounds.
-ours='^(requests|zeep|aiohttp|pytest|pytest-mock|pytest-asyncio|azure-ai-translation-document|requests-ntlm|playwright)=='
+ours='^(requests|zeep|aiohttp|pytest|pytest-mock|pytest-asyncio|azure-ai-translation-document|requests-ntlm|playwright|ruff|apache-airflow-providers-openlineage|apache-airflow-providers-celery|psycopg2-binary|asyncpg)=='
 grep -iE "$ours" constraints.txt >"$tmp/ours.txt"
 grep -viE "$ours|^apache-airflow(-core|-task-sdk)?==" constraints.txt | sed 's/==/<=/' >>"$tmp/ours.txt"
 
