@@ -56,9 +56,21 @@ def _trigger_on_kill() -> bool:
 TRIGGER_ON_KILL = _trigger_on_kill()
 
 
+def _trigger_templates() -> bool:
+    from airflow.triggers.base import BaseTrigger
+
+    return hasattr(BaseTrigger, "render_template_fields")
+
+
+# Airflow 3.3+: the triggerer renders a trigger's template fields, which a task started in the
+# triggerer (start_from_trigger) needs for ids given as templates or XComArgs.
+TRIGGER_TEMPLATES = _trigger_templates()
+
+
 __all__ = [
     "HAS_TASK_STATE_STORE",
     "TRIGGER_ON_KILL",
+    "TRIGGER_TEMPLATES",
     "amask_secret",
     "mask_secret",
     "AirflowException",

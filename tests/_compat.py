@@ -11,7 +11,11 @@ from __future__ import annotations
 
 from importlib.metadata import version
 
-from airflow_docstatus._compat import HAS_TASK_STATE_STORE, TRIGGER_ON_KILL  # noqa: F401 - re-exported
+from airflow_docstatus._compat import (  # noqa: F401 - re-exported
+    HAS_TASK_STATE_STORE,
+    TRIGGER_ON_KILL,
+    TRIGGER_TEMPLATES,
+)
 
 AIRFLOW_VERSION = tuple(int(part) for part in version("apache-airflow").split(".")[:2])
 
@@ -61,6 +65,25 @@ def form_widget_hook_name(hook_class_name: str) -> str:
     return hook_class_name if AIRFLOW_VERSION >= (3, 2) else hook_class_name.rsplit(".", 1)[-1]
 
 
+def dag_serialization() -> type:
+    """What the DAG processor writes a DAG with and the scheduler reads it back (``to_dict``, ``from_dict``):
+    ``DagSerialization`` from Airflow 3.2 on, ``SerializedDAG`` before."""
+    try:
+        from airflow.serialization.serialized_objects import DagSerialization
+    except ImportError:  # Airflow 3.1
+        from airflow.serialization.serialized_objects import SerializedDAG as DagSerialization
+    return DagSerialization
+
+
+def smart_decode_trigger_kwargs(value):
+    """The triggerer's decoding of a stored trigger kwarg (``airflow.serialization.decoders`` from 3.2 on)."""
+    try:
+        from airflow.serialization.decoders import smart_decode_trigger_kwargs as decode
+    except ImportError:  # Airflow 3.1
+        from airflow.serialization.serialized_objects import smart_decode_trigger_kwargs as decode
+    return decode(value)
+
+
 def in_process_supervisor_comms() -> type:
     """The comms ``airflow dags test`` gives a task and its inline trigger (private to the task SDK)."""
     from airflow.sdk.execution_time.supervisor import InProcessSupervisorComms
@@ -72,11 +95,14 @@ __all__ = [
     "AIRFLOW_VERSION",
     "HAS_TASK_STATE_STORE",
     "TRIGGER_ON_KILL",
+    "TRIGGER_TEMPLATES",
     "TaskDeferred",
     "USER_ACTION_CANCEL_MSG",
     "WORKER_CONNECTION_TEST",
+    "dag_serialization",
     "form_widget_hook_name",
     "form_widget_label",
     "in_process_supervisor_comms",
     "secrets_masker",
+    "smart_decode_trigger_kwargs",
 ]

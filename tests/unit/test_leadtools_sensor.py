@@ -260,3 +260,17 @@ def test_the_deferrable_first_poke_lets_transient_errors_exhausted_through_silen
     monkeypatch.setattr(s, "defer", lambda **kwargs: deferred.update(kwargs))
     s.execute({"ti": FakeTaskInstance()})
     assert "trigger" in deferred
+
+
+def test_start_from_trigger_needs_a_triggerer_that_renders_templates(capsys):
+    """Before Airflow 3.3 the triggerer renders no trigger templates: start_from_trigger is turned off, with a
+    warning, and the sensor is a deferrable one (a worker pokes once, then defers)."""
+    from tests._compat import TRIGGER_TEMPLATES
+
+    s = LeadtoolsQuerySensor(task_id="sft", file_id="{{ dag_run.conf['file_id'] }}", start_from_trigger=True)
+    out = capsys.readouterr().out
+    assert s.deferrable is True
+    assert s.start_from_trigger is TRIGGER_TEMPLATES
+    assert (s.start_trigger_args is not None) is TRIGGER_TEMPLATES
+    warned = "sft: this Airflow's triggerer does not render a trigger's templates (Airflow 3.3+)"
+    assert (warned in out) is (not TRIGGER_TEMPLATES)
