@@ -14,10 +14,8 @@ reschedule-mode cell waited a whole round of the others between two pokes
 (85 s on Airflow 3.3, 200 s on 3.2, whose ``dags test`` builds its in-process
 execution API anew for every task), and a cell that ran early in the round
 could time out before its next poke. With the reschedule cells alone, a round
-is theirs only. ``endless_500`` in reschedule mode is not among them: before
-Airflow 3.3 (no task state store) it ends only by its timeout, and it must not
-hold the other cells back that long. ``TIMEOUT`` is a cap, not a measure: no
-cell but that one comes near it.
+is theirs only (18 to 80 s, by the machine's load). ``TIMEOUT`` is a cap, not a
+measure: no cell waits for it.
 """
 
 from __future__ import annotations
@@ -35,7 +33,7 @@ FAULTS = (
     "drip", "oversized", "echo_secret",
 )
 
-TIMEOUT = 240  # seconds
+TIMEOUT = 900  # seconds
 
 with DAG("fault_matrix", schedule=None, start_date=datetime(2026, 1, 1), catchup=False, max_active_tasks=1):
     first, then = [], []
@@ -52,9 +50,6 @@ with DAG("fault_matrix", schedule=None, start_date=datetime(2026, 1, 1), catchup
                 trigger_rule="all_done",
                 **mode_args,
             )
-            if mode == "reschedule" and fault != "endless_500":
-                first.append(cell)
-            elif mode != "reschedule":
-                then.append(cell)
+            (first if mode == "reschedule" else then).append(cell)
     for cell in then:
         cell.set_upstream(first)
