@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.configuration import conf
 
-from airflow_docstatus._compat import AirflowException, AirflowFailException
+from airflow_docstatus._compat import TRIGGER_ON_KILL, AirflowException, AirflowFailException
 from airflow_docstatus.engine.errors import (
     AuthenticationError,
     InvalidInputError,
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 try:  # Airflow 3.3+: the task state store and the mixin that keeps a job's id in it
     from airflow.sdk import ResumableJobMixin
-except ImportError:  # pragma: no cover - Airflow before 3.3: no task state store, so nothing to resume
+except ImportError:  # Airflow 3.1 and 3.2: no task state store, so nothing to resume (README "Airflow versions")
 
     class ResumableJobMixin:  # type: ignore[no-redef]
         """Stand-in for Airflow 3.3's mixin: start, wait, return (a retry starts again)."""
@@ -37,7 +37,8 @@ except ImportError:  # pragma: no cover - Airflow before 3.3: no task state stor
 
         def execute_resumable(self, context: Any) -> Any:
             self.log.warning(  # type: ignore[attr-defined]
-                "this Airflow has no task state store: a retry of this task starts a new job"
+                "this Airflow has no task state store (Airflow 3.3+): a retry of this task "
+                "cannot reconnect to the job this try starts, and starts a new job"
             )
             external_id = self.submit_job(context)  # type: ignore[attr-defined]
             self.poll_until_complete(external_id, context)  # type: ignore[attr-defined]
@@ -199,7 +200,15 @@ class DocStatusOperator(ResumableJobMixin, DocStatusSensor[H]):
         return self.hook_class.protocol_class.display_name
 
     def _extra_trigger_kwargs(self) -> dict[str, Any]:
-        return {"cancel_on_kill": True} if self.cancel_on_kill else {}
+        if not self.cancel_on_kill:
+            return {}
+        if not TRIGGER_ON_KILL:
+            self.log.warning(
+                "this Airflow's triggerer never calls a trigger's on_kill (Airflow 3.3+): killing this task "
+                "while it is deferred does not cancel the %s job",
+                self._vendor,
+            )
+        return {"cancel_on_kill": True}
 
     # execute --------------------------------------------------------------------------------
     def execute(self, context: Context) -> Any:

@@ -19,6 +19,7 @@ from airflow_docstatus._compat import (
     AirflowSensorTimeout,
     AirflowSkipException,
     AirflowTaskTimeout,
+    TRIGGER_TEMPLATES,
     import_string,
 )
 from airflow_docstatus._private_api import PokeIntervalHook
@@ -148,7 +149,9 @@ class DocStatusSensor(PokeIntervalHook, BaseSensorOperator, Generic[H]):
     :param start_from_trigger: start the task in the triggerer, with no worker run before the
         wait (default False); the ids may be literals, templates or XComArgs. Implies
         ``deferrable``: where Airflow runs the task on a worker instead (``airflow dags test``,
-        a mapped task), it pokes once and defers as a deferrable sensor does.
+        a mapped task), it pokes once and defers as a deferrable sensor does. Before Airflow
+        3.3, whose triggerer renders no templates, it is turned off with a warning (the
+        sensor is then a deferrable one).
     :param max_consecutive_errors: transient failures tolerated in a row before the task fails.
     """
 
@@ -183,8 +186,14 @@ class DocStatusSensor(PokeIntervalHook, BaseSensorOperator, Generic[H]):
         super().__init__(poke_interval=poke_interval, **kwargs)
         if max_consecutive_errors < 1:
             raise ValueError(f"max_consecutive_errors must be at least 1, got {max_consecutive_errors}")
-        self.start_from_trigger = bool(start_from_trigger)
-        self.deferrable = deferrable or self.start_from_trigger
+        self.deferrable = deferrable or bool(start_from_trigger)
+        self.start_from_trigger = bool(start_from_trigger) and TRIGGER_TEMPLATES
+        if start_from_trigger and not TRIGGER_TEMPLATES:
+            self.log.warning(
+                "%s: this Airflow's triggerer does not render a trigger's templates (Airflow 3.3+): "
+                "start_from_trigger=True runs as deferrable=True (a worker pokes once, then defers)",
+                self.task_id,
+            )
         self.max_consecutive_errors = max_consecutive_errors
         self._id_names = tuple(ids)
         self._option_names = tuple(options or {})
@@ -279,7 +288,7 @@ class DocStatusSensor(PokeIntervalHook, BaseSensorOperator, Generic[H]):
 
         A reschedule starts a new process, so the count cannot live on the
         operator; Airflow 3.3's task state store keeps it for the try. On an
-        Airflow without one, the count restarts with every reschedule.
+        Airflow without one, the count restarts with every reschedule (with a warning).
         """
         store = context.get("task_state_store") if self.reschedule else None
         if store is not None and not self._errors_loaded:
@@ -293,6 +302,13 @@ class DocStatusSensor(PokeIntervalHook, BaseSensorOperator, Generic[H]):
 
     def _keep_errors_in_row(self, context: Context, before: int) -> None:
         store = context.get("task_state_store") if self.reschedule else None
+        if store is None and self.reschedule and before < self._errors.in_row < self._errors.limit:
+            self.log.warning(
+                "this Airflow has no task state store (Airflow 3.3+): in reschedule mode the count of transient "
+                "errors in a row starts afresh with every reschedule, so max_consecutive_errors (%d) cannot end "
+                "the wait; the timeout does",
+                self._errors.limit,
+            )
         if store is None or self._errors.in_row == before:
             return
         if self._errors.in_row:

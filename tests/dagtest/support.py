@@ -14,12 +14,12 @@ import sys
 from pathlib import Path
 
 
-def dags_test(dag_id: str, conf: dict) -> subprocess.CompletedProcess:
-    """``airflow dags test dag_id -c conf`` in the private Airflow home."""
+def dags_test(dag_id: str, conf: dict, timeout: float = 300) -> subprocess.CompletedProcess:
+    """``airflow dags test dag_id -c conf`` in the private Airflow home, killed after ``timeout`` seconds."""
     airflow = Path(sys.executable).with_name("airflow")
     return subprocess.run(
         [str(airflow), "dags", "test", dag_id, "-c", json.dumps(conf)],
-        capture_output=True, text=True, timeout=300, check=False,
+        capture_output=True, text=True, timeout=timeout, check=False,
     )
 
 

@@ -49,7 +49,7 @@ def connection_in_db(simulator, airflow_db, monkeypatch):
 
 def test_dags_test_trigger_cannot_read_a_connection_saved_in_the_database(simulator, dags_folder, connection_in_db,
                                                                           monkeypatch):
-    from airflow.sdk.execution_time.supervisor import InProcessSupervisorComms
+    from tests._compat import in_process_supervisor_comms
 
     file_id = simulator.create("leadtools", WAIT_THEN_DONE)
     done = dags_test("lt_deferrable", {"file_id": file_id, "conn_id": CONN_ID})
@@ -63,7 +63,7 @@ def test_dags_test_trigger_cannot_read_a_connection_saved_in_the_database(simula
     assert f"The conn_id `{CONN_ID}` isn't defined" in log
     assert "_run_inline_trigger" in log and "aget_connection" in log
     assert last_run("lt_deferrable")["tasks"]["wait"] == "failed"
-    assert not hasattr(InProcessSupervisorComms, "asend"), "the cause changed: see this module's docstring"
+    assert not hasattr(in_process_supervisor_comms(), "asend"), "the cause changed: see this module's docstring"
 
     # The workaround: the same connection in the environment (what the sandbox's eval line sets).
     monkeypatch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}", json.dumps(connection_in_db))

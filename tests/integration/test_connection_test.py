@@ -25,6 +25,7 @@ from airflow_docstatus.hooks.cora import CoraSequenceOcrHook
 from airflow_docstatus.hooks.expertai import ExpertAiExtractHook
 from airflow_docstatus.hooks.leadtools import LeadtoolsHook
 from airflow_docstatus.hooks.smartdocumentor import SmartDocumentorHook
+from tests._compat import WORKER_CONNECTION_TEST
 
 BAD_PASSWORD = "canary-conn-test-pw-7731"
 
@@ -192,6 +193,7 @@ def test_cora_without_credentials_on_a_server_that_wants_them_fails(sim_connecti
 
 
 @pytest.mark.parametrize("good", [True, False], ids=["good", "bad"])
+@pytest.mark.skipif(not WORKER_CONNECTION_TEST, reason="Airflow 3.3+: before it, only the api-server tests (below)")
 def test_the_worker_path_finds_the_hook_and_an_in_memory_connection(simulator, good):
     """Airflow 3.3 runs a queued test on a worker with an SDK Connection that no backend holds."""
     from airflow.sdk import Connection
@@ -205,4 +207,24 @@ def test_the_worker_path_finds_the_hook_and_an_in_memory_connection(simulator, g
     ok, message = conn.test_connection()
     assert ok is good, message
     assert f"connection 'worker_held_{good}'" in message
+    assert BAD_PASSWORD not in message
+
+
+@pytest.mark.parametrize("good", [True, False], ids=["good", "bad"])
+def test_the_api_server_path_finds_the_hook_of_the_connection_it_puts_in_the_environment(simulator, good,
+                                                                                          monkeypatch):
+    """The api-server's test of a form (every Airflow 3; the only one before 3.3): a metadata-DB
+    ``Connection`` built from the form, held in ``AIRFLOW_CONN_<ID>`` for the test only."""
+    from airflow.models.connection import Connection
+
+    from airflow_docstatus.simulator.sandbox import SIMULATOR_CONNECTIONS, simulator_connection
+
+    fields = simulator_connection(simulator.url, SIMULATOR_CONNECTIONS["azure_document_translation_default"])
+    if not good:
+        fields["password"] = BAD_PASSWORD
+    conn = Connection(conn_id=f"form_held_{good}", **{**fields, "extra": json.dumps(fields.get("extra") or {})})
+    monkeypatch.setenv(f"AIRFLOW_CONN_{conn.conn_id.upper()}", conn.get_uri())
+    ok, message = conn.test_connection()
+    assert ok is good, message
+    assert f"connection 'form_held_{good}'" in message
     assert BAD_PASSWORD not in message

@@ -19,14 +19,10 @@ from airflow_docstatus.operators.azure_translation import AzureDocumentTranslati
 from airflow_docstatus.operators.leadtools import LeadtoolsExtractTextOperator
 from airflow_docstatus.triggers.azure_translation import AzureTranslationBatchStatusTrigger
 from airflow_docstatus.triggers.leadtools import LeadtoolsQueryTrigger
+from tests._compat import USER_ACTION_CANCEL_MSG as _USER_ACTION_CANCEL_MSG
 
 SOURCE = "https://simstorage.blob.core.windows.net/cancel-{}/slow?sv=2024&sig=SECRETSIG"
 TARGET = "https://simstorage.blob.core.windows.net/target?sv=2024&sig=SECRETSIG"
-
-try:
-    from airflow.jobs.triggerer_job_runner import _USER_ACTION_CANCEL_MSG
-except ImportError:  # pragma: no cover - before Airflow 3.3 the triggerer never called on_kill
-    _USER_ACTION_CANCEL_MSG = "__airflow_user_action__"
 
 
 async def kill_like_the_triggerer(trigger, after: float = 1.5, user_action: bool = True) -> None:

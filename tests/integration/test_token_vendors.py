@@ -152,7 +152,7 @@ def test_an_unknown_document_fails(vendor, simulator, fresh_conn):
 
 
 def test_the_token_is_masked_and_kept_out_of_logs(vendor, simulator, fresh_conn, caplog):
-    from airflow.sdk.log import _secrets_masker
+    from tests._compat import secrets_masker
 
     doc = simulator.create(vendor.name, vendor.script())
     hook = vendor.hook(fresh_conn)
@@ -160,7 +160,7 @@ def test_the_token_is_masked_and_kept_out_of_logs(vendor, simulator, fresh_conn,
         poll_until_done(hook, vendor.ids(doc))
     token = sync_token_slot(token_key(fresh_conn, hook.protocol.token_request())).token
     assert token is not None and len(token.value) > 8
-    assert _secrets_masker().redact(f"x {token.value} y") == "x *** y"
+    assert secrets_masker().redact(f"x {token.value} y") == "x *** y"
     assert token.value not in caplog.text
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from airflow.sdk.exceptions import TaskDeferred
-
 from airflow_docstatus._compat import AirflowFailException
 from airflow_docstatus.engine import events
 from airflow_docstatus.engine.status import DocStatus, State
@@ -18,6 +16,7 @@ from airflow_docstatus.triggers.azure_translation import (
     AzureDocumentTranslationStatusTrigger,
     AzureTranslationBatchStatusTrigger,
 )
+from tests._compat import TaskDeferred
 
 BATCH = "727bf148-f327-47a0-9481-abae6362f11e"
 DOC = "273622bd-835c-4946-9798-fd8f19f6bbf2"

@@ -25,6 +25,7 @@ import pytest
 
 from airflow_docstatus.connection_forms import CONNECTION_FORMS
 from airflow_docstatus.get_provider_info import get_provider_info
+from tests._compat import form_widget_hook_name, form_widget_label
 
 PACKAGE = Path(__file__).resolve().parents[2] / "airflow_docstatus"
 STANDARD_FIELDS = ("host", "schema", "login", "password", "port")
@@ -94,8 +95,8 @@ def test_airflow_loads_every_form_as_we_wrote_it():
             assert loaded["placeholders"][key] == text
         for name, field in form["conn-fields"].items():
             widget = widgets[f"extra__{conn_type}__{name}"]
-            assert widget.hook_class_name == form["hook-class-name"]
-            assert widget.field["schema"]["title"] == field["label"]
+            assert widget.hook_class_name == form_widget_hook_name(form["hook-class-name"])
+            assert form_widget_label(widget) == field["label"]
             assert widget.is_sensitive == (field.get("schema", {}).get("format") == "password")
 
 

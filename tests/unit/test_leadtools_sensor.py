@@ -199,6 +199,25 @@ def test_a_poke_mode_timeout_names_the_deadline_the_last_status_and_the_last_err
     assert message.endswith("; last error: HTTP 503 from the vendor")
 
 
+def test_without_a_task_state_store_reschedule_mode_counts_per_poke_and_says_so(capsys):
+    """Airflow before 3.3 gives no ``task_state_store``: each reschedule counts afresh, with a warning."""
+    from airflow_docstatus.engine.errors import TransientError
+
+    def poke_without_a_store():
+        fresh = sensor(mode="reschedule", max_consecutive_errors=2)
+        fresh.__dict__["hook"] = FailingHook([TransientError("HTTP 503")])
+        return fresh.poke({"ti": FakeTaskInstance()})
+
+    for _ in range(3):  # three errors in a row, but never two within one process: never gives up
+        assert poke_without_a_store() is False
+    out = capsys.readouterr().out
+    assert out.count("this Airflow has no task state store (Airflow 3.3+)") == 3
+    assert "max_consecutive_errors (2) cannot end the wait; the timeout does" in out
+    # with a store (Airflow 3.3) no such warning
+    poke_in_a_new_process(FakeStateStore(), TransientError("HTTP 503"), max_consecutive_errors=2)
+    assert "no task state store" not in capsys.readouterr().out
+
+
 # -- the deferrable first poke: soft_fail, never_fail, silent_fail as the task SDK's sensor ------
 @pytest.mark.parametrize(
     ("flags", "raised", "expected"),
@@ -241,3 +260,17 @@ def test_the_deferrable_first_poke_lets_transient_errors_exhausted_through_silen
     monkeypatch.setattr(s, "defer", lambda **kwargs: deferred.update(kwargs))
     s.execute({"ti": FakeTaskInstance()})
     assert "trigger" in deferred
+
+
+def test_start_from_trigger_needs_a_triggerer_that_renders_templates(capsys):
+    """Before Airflow 3.3 the triggerer renders no trigger templates: start_from_trigger is turned off, with a
+    warning, and the sensor is a deferrable one (a worker pokes once, then defers)."""
+    from tests._compat import TRIGGER_TEMPLATES
+
+    s = LeadtoolsQuerySensor(task_id="sft", file_id="{{ dag_run.conf['file_id'] }}", start_from_trigger=True)
+    out = capsys.readouterr().out
+    assert s.deferrable is True
+    assert s.start_from_trigger is TRIGGER_TEMPLATES
+    assert (s.start_trigger_args is not None) is TRIGGER_TEMPLATES
+    warned = "sft: this Airflow's triggerer does not render a trigger's templates (Airflow 3.3+)"
+    assert (warned in out) is (not TRIGGER_TEMPLATES)
