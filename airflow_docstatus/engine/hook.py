@@ -468,11 +468,14 @@ class DocStatusHook(BaseHook, Generic[P_co]):
         if share_interval is not None and hasattr(protocol, "shared_call_key"):  # a SharedStatusProtocol
             from airflow_docstatus.engine.coalesce import SHARED_CALLS
 
+            asked = time.monotonic()
             shared = await SHARED_CALLS.status(
                 self, protocol, call.ref, interval=share_interval, since=self._started, remaining=remaining
             )
             if shared is not None:
                 return shared
+            if remaining is not None:  # our own call instead: the deadline came nearer while we waited
+                remaining -= time.monotonic() - asked
         answer = await self.asend(call.request, remaining)
         if len(answer.body) > PARSE_OFF_LOOP_BYTES:
             return await asyncio.to_thread(protocol.interpret, call.ref, answer)
